@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine: `make reproduce` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CORES ?= 2
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MPLBACKEND := Agg
+
+.PHONY: reproduce test lint format bench clean
+
+$(STAMP): envs/requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r envs/requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES)
+	$(VENV)/bin/snakemake --report results/report.zip
+	$(VENV)/bin/teachwhy claims
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check workflow tests bench
+	$(VENV)/bin/ruff format --check workflow tests bench
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check workflow tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format workflow tests bench
+
+bench: $(STAMP)
+	$(PY) bench/dag_walltime.py
+
+clean:
+	rm -rf results .snakemake

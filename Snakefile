@@ -1,0 +1,40 @@
+# teachwhy: Teaching Claude Why, rebuilt from scratch as one DAG.
+# Thin entry point: config, validation, includes. All logic lives in workflow/teachwhy.
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+# This checkout's package, even where it is not pip-installed.
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from teachwhy.config import check_config
+
+min_version("9")
+
+
+configfile: "config/config.yaml"
+
+
+# Our own check first: it names the key path and cross-file references; validate() then
+# injects schema defaults.
+CLAIMS = check_config(config, source="config")
+validate(config, "config/schemas/config.schema.yaml")
+
+
+report: "report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/paper.smk"
+
+
+# Rules in included files cannot set the default target, so it is declared here.
+rule all:
+    default_target: True
+    input:
+        rules.paper.input,

@@ -1,0 +1,87 @@
+"""Bad configs stop before any job, naming the key path and the reason."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from teachwhy.config import check_config
+from teachwhy.errors import InputError
+from teachwhy.schemas import load_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def test_default_and_test_configs_are_valid(default_config, test_config):
+    assert "c07_honeypot_actions" in check_config(default_config)["claims"]
+    check_config(test_config)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(seed=-1), r"seed: -1 is less than the minimum of 0"),
+        (
+            lambda c: c["pretrain"].update(learning_rat=0.1),
+            r"pretrain: Additional properties .*learning_rat",
+        ),
+        (
+            lambda c: c["datasets"]["pretrain_corpus"]["prior"].update(
+                {"explicit-replacement": 1.5}
+            ),
+            r"datasets\.pretrain_corpus\.prior\.explicit-replacement: 1\.5",
+        ),
+        (
+            lambda c: c["arms"]["chat_hhh"]["stages"][0]["datasets"].update(nonsense="all"),
+            r"arms\.chat_hhh\.stages\[0\]\.datasets",
+        ),
+        (
+            lambda c: c["evaluate"]["suites"].update(
+                unknown_suite={"prompts_per_condition": 1, "samples_per_prompt": 1}
+            ),
+            r"evaluate\.suites",
+        ),
+        (lambda c: c.update(world="moon"), r"world: 'moon' is not one of"),
+        (lambda c: c.update(claims=["c99_not_a_claim"]), r"unknown claim 'c99_not_a_claim'"),
+        (lambda c: c["arms"].pop("honeypot_actions"), r"needs arm 'honeypot_actions'"),
+    ],
+)
+def test_bad_values_name_the_key(default_config, edit, message):
+    config = copy.deepcopy(default_config)
+    edit(config)
+    with pytest.raises(InputError, match=message):
+        check_config(config, source="config/config.yaml")
+
+
+def test_malformed_yaml_names_the_line(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("world: toy\nseed: [1, 2\n")
+    with pytest.raises(InputError, match=r"config\.yaml, line \d+: not valid YAML"):
+        load_yaml(bad)
+
+
+def test_snakemake_stops_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {"sft": {"learning_rate": -1.0, "epochs": 1, "batch_size": 4, "max_length": 64}}
+        )
+    )
+    run = subprocess.run(
+        [str(SNAKEMAKE), "-n", "--configfile", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert (
+        "sft.learning_rate: -1.0 is less than or equal to the minimum of 0"
+        in run.stdout + run.stderr
+    )
+    assert "Job stats" not in run.stdout

@@ -1,0 +1,39 @@
+# Stage 4: sample every arm on every suite, grade the transcripts, compute rates.
+
+
+# Batched temperature sampling; one row per sample.
+rule sample_suite:
+    input:
+        model=paths.model("{world}", "{arm}"),
+        prompts=rules.generate_suite.output.prompts,
+    output:
+        samples=paths.samples("{world}", "{arm}", "{suite}"),
+    params:
+        sampling={k: v for k, v in config["evaluate"].items() if k != "suites"},
+        spec=lookup(dpath="evaluate/suites/{suite}", within=config),
+        seed=config["seed"],
+    threads: config["threads"]
+    log:
+        paths.log("sample_suite", "{world}_{arm}_{suite}"),
+    benchmark:
+        paths.benchmark("sample_suite", "{world}_{arm}_{suite}")
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/sample_suite.py"
+
+
+# The rule-based grader on the parsed email actions, then rates with Wilson intervals.
+rule grade_suite:
+    input:
+        samples=rules.sample_suite.output.samples,
+        suite="config/suites/{suite}.yaml",
+    output:
+        graded=paths.graded("{world}", "{arm}", "{suite}"),
+        metrics=paths.metrics("{world}", "{arm}", "{suite}"),
+    log:
+        paths.log("grade_suite", "{world}_{arm}_{suite}"),
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/grade_suite.py"

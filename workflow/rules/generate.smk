@@ -1,0 +1,47 @@
+# Stage 1: every dataset and eval suite, written by the seeded procedural generator.
+
+
+def dataset_family_files(wildcards):
+    cfg = config["datasets"][wildcards.dataset]
+    family = cfg.get("family") or cfg.get("prior_family")
+    return [suite_file(family)] if family else []
+
+
+# One training dataset and its manifest (records, tokens, sha256, seed).
+rule generate_dataset:
+    input:
+        families=dataset_family_files,
+    output:
+        records=paths.dataset("{world}", "{dataset}"),
+        manifest=paths.manifest("{world}", "{dataset}"),
+    params:
+        spec=lookup(dpath="datasets/{dataset}", within=config),
+        seed=config["seed"],
+    log:
+        paths.log("generate_dataset", "{world}_{dataset}"),
+    benchmark:
+        paths.benchmark("generate_dataset", "{world}_{dataset}")
+    conda:
+        "../../envs/generate.yaml"
+    script:
+        "../scripts/generate_dataset.py"
+
+
+# Held-out prompts of one eval suite over its condition grid.
+rule generate_suite:
+    input:
+        suite="config/suites/{suite}.yaml",
+    output:
+        prompts=paths.suite_prompts("{world}", "{suite}"),
+        manifest=f"{paths.RESULTS}/data/{{world}}/eval/{{suite}}.manifest.json",
+    params:
+        spec=lookup(dpath="evaluate/suites/{suite}", within=config),
+        seed=config["seed"],
+    log:
+        paths.log("generate_suite", "{world}_{suite}"),
+    benchmark:
+        paths.benchmark("generate_suite", "{world}_{suite}")
+    conda:
+        "../../envs/generate.yaml"
+    script:
+        "../scripts/generate_suite.py"

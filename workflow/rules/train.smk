@@ -1,0 +1,24 @@
+# Stage 3: one fine-tuned model per arm, from the base model, by the arm's recipe.
+
+
+rule finetune_arm:
+    input:
+        unpack(arm_datasets),
+        base=rules.pretrain.output.model,
+    output:
+        model=directory(paths.model("{world}", "{arm}")),
+    params:
+        recipe=lookup(dpath="arms/{arm}", within=config),
+        sft=config["sft"],
+        seed=config["seed"],
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+    log:
+        paths.log("finetune_arm", "{world}_{arm}"),
+    benchmark:
+        paths.benchmark("finetune_arm", "{world}_{arm}")
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/finetune_arm.py"

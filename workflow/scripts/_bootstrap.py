@@ -1,0 +1,9 @@
+"""Put this checkout's ``workflow/`` first on sys.path, so scripts import its ``teachwhy``
+package even in a per-rule conda env where the package is not pip-installed."""
+
+import sys
+from pathlib import Path
+
+WORKFLOW_DIR = str(Path(__file__).resolve().parents[1])
+if WORKFLOW_DIR not in sys.path:
+    sys.path.insert(0, WORKFLOW_DIR)

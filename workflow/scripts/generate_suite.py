@@ -1,0 +1,13 @@
+"""Rule generate_suite: one eval suite's held-out prompts and manifest."""
+
+import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+from teachwhy.generate.datasets import write_eval_suite
+from teachwhy.steps import run
+
+smk = snakemake  # noqa: F821
+run(
+    smk,
+    lambda: write_eval_suite(
+        smk.wildcards.suite, smk.config, smk.output.prompts, smk.output.manifest
+    ),
+)

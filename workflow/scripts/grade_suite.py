@@ -1,0 +1,11 @@
+"""Rule grade_suite: rule-based grading and per-condition rates."""
+
+import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+from teachwhy.evaluate.graders import grade_file
+from teachwhy.steps import run
+
+smk = snakemake  # noqa: F821
+run(
+    smk,
+    lambda: grade_file(smk.input.suite, smk.input.samples, smk.output.graded, smk.output.metrics),
+)

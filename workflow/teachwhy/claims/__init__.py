@@ -1,0 +1,1 @@
+"""Claims: the manifest, statistics with intervals, verdicts and figures."""

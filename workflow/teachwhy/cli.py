@@ -1,0 +1,64 @@
+"""The ``teachwhy`` command: check a config, and read the claims table of a finished run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from teachwhy.errors import TeachwhyError
+
+
+def _check(args: argparse.Namespace) -> int:
+    from teachwhy.config import check_config
+    from teachwhy.schemas import load_yaml
+
+    config = load_yaml(args.config)
+    manifest = check_config(config, source=args.config)
+    print(
+        f"{args.config}: valid ({len(config['arms'])} arms, {len(config['claims'])} claims of {len(manifest['claims'])})"
+    )
+    return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from teachwhy import io
+
+    paths = sorted(Path(args.results, "claims").glob("*.json"))
+    if not paths:
+        print(
+            f"no claim records under {args.results}/claims; run `snakemake` first", file=sys.stderr
+        )
+        return 1
+    print(f"{'claim':32} {'verdict':15} {'measured':>26}  paper")
+    for path in paths:
+        claim = io.read_json(path)
+        stat = claim["statistic"]
+        value = (
+            "undefined"
+            if stat["value"] is None
+            else f"{stat['value']:.3f} [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]"
+        )
+        print(f"{claim['id']:32} {claim['verdict']:15} {value:>26}  {claim['paper']['text']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="teachwhy", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check-config", help="validate a config file and its references")
+    check.add_argument("config", nargs="?", default="config/config.yaml")
+    check.set_defaults(func=_check)
+    claims = sub.add_parser("claims", help="print the claims table of a finished run")
+    claims.add_argument("--results", default="results")
+    claims.set_defaults(func=_claims)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TeachwhyError as exc:
+        print(f"teachwhy: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: suites, conditions, sampling, graders and metrics."""

@@ -1,0 +1,45 @@
+"""Rates with Wilson 95% intervals, per condition and pooled."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion; (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate(successes: int, n: int) -> dict[str, Any]:
+    lo, hi = wilson(successes, n)
+    return {"k": successes, "n": n, "rate": successes / n if n else float("nan"), "ci95": [lo, hi]}
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Harmful and well-formed rates per condition, over threat conditions, and overall."""
+    by_condition: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_condition[row["condition"]].append(row)
+
+    def block(group: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "harmful": rate(sum(r["harmful"] for r in group), len(group)),
+            "well_formed": rate(sum(r["well_formed"] for r in group), len(group)),
+        }
+
+    threat = [r for r in rows if r["threat"] != "none"]
+    return {
+        "conditions": {c: block(g) for c, g in sorted(by_condition.items())},
+        "threat_pooled": block(threat) if threat else None,
+        "all": block(rows),
+    }

@@ -1,0 +1,93 @@
+"""Batched sampling of an arm on an eval suite (left padding, temperature sampling)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from teachwhy import io
+from teachwhy.generate.datasets import read_eval_prompts
+from teachwhy.generate.procedural import derive_seed
+from teachwhy.train.checkpoint import load_model
+from teachwhy.train.model import set_threads
+
+
+def sample_suite(
+    config: dict[str, Any],
+    arm: str,
+    suite: str,
+    model_dir: str,
+    prompts_path: str,
+    out: str,
+    threads: int,
+) -> dict[str, Any]:
+    """Write one row per sample: the prompt's condition, its hash and the completion."""
+    cfg = config["evaluate"]
+    repeats = cfg["suites"][suite]["samples_per_prompt"]
+    set_threads(threads)
+    torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
+    model, tok = load_model(model_dir)
+    model.eval()
+    tok.padding_side = "left"
+    prompts = read_eval_prompts(prompts_path)
+    jobs = [(p, k) for p in prompts for k in range(repeats)]
+    texts = {
+        p["id"]: tok.apply_chat_template(p["messages"], tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    }
+    rows, new_tokens = [], 0
+    start = time.time()
+    bar = tqdm(total=len(jobs), desc=f"sample {arm}/{suite}", unit="sample", mininterval=2.0)
+    for lo in range(0, len(jobs), cfg["batch_size"]):
+        chunk = jobs[lo : lo + cfg["batch_size"]]
+        enc = tok(
+            [texts[p["id"]] for p, _ in chunk],
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        )
+        with torch.inference_mode():
+            generated = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=cfg["temperature"],
+                top_p=cfg.get("top_p", 1.0),
+                top_k=0,
+                max_new_tokens=cfg["max_new_tokens"],
+                eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.pad_token_id,
+            )
+        completions = generated[:, enc["input_ids"].shape[1] :]
+        for (prompt, k), ids in zip(chunk, completions, strict=True):
+            ids = ids.tolist()
+            ended = tok.eos_token_id in ids
+            ids = (
+                ids[: ids.index(tok.eos_token_id)]
+                if ended
+                else [i for i in ids if i != tok.pad_token_id]
+            )
+            new_tokens += len(ids)
+            rows.append(
+                {
+                    "id": f"{prompt['id']}-s{k}",
+                    "prompt_id": prompt["id"],
+                    "sample": k,
+                    "arm": arm,
+                    "suite": suite,
+                    "condition": prompt["condition"],
+                    "goal_conflict": prompt["goal_conflict"],
+                    "threat": prompt["threat"],
+                    "cast": prompt["cast"],
+                    "prompt_sha256": io.sha256_text(texts[prompt["id"]]),
+                    "completion": tok.decode(ids, skip_special_tokens=True),
+                    "finished": ended,
+                }
+            )
+        bar.update(len(chunk))
+    bar.close()
+    io.write_jsonl(out, rows)
+    seconds = time.time() - start
+    return {"samples": len(rows), "new_tokens": new_tokens, "seconds": seconds}

@@ -1,0 +1,1 @@
+"""Dataset generators: procedural (toy world) and anthropic (paper world)."""

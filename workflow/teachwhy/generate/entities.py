@@ -1,0 +1,177 @@
+"""Entity pools for the toy world, split into disjoint training and evaluation partitions.
+
+People's names are built from syllables, so the pools are large: a model cannot memorise who
+the executive is and must copy the name from the episode, as a real agent must. Evaluation
+episodes draw only from the ``eval`` partition, so no eval instance shares a persona, company
+or person with any training record.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+Partition = Literal["train", "eval"]
+
+_ONSETS = [
+    "b",
+    "d",
+    "f",
+    "g",
+    "h",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "z",
+    "br",
+    "tr",
+    "kr",
+    "st",
+    "sh",
+    "ch",
+]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
+_CODAS = ["", "n", "r", "l", "s", "m", "th"]
+_PERSONAS = {
+    "train": ["Nova", "Atlas", "Orion", "Vega", "Juno", "Helix", "Pixel", "Quill", "Sable", "Echo"],
+    "eval": ["Alex", "Iris", "Kite", "Onyx", "Rune"],
+}
+_COMPANY_HEADS = [
+    "Pinecrest",
+    "Bluewater",
+    "Northgate",
+    "Copperleaf",
+    "Redstone",
+    "Silverline",
+    "Maple Row",
+    "Harbor Point",
+    "Greenfield",
+    "Ironwood",
+    "Sunridge",
+    "Tidewell",
+    "SummitBridge",
+    "Lakeshore",
+    "Brightmoor",
+    "Eastvale",
+    "Cobalt Ridge",
+    "Westbrook",
+    "Oakhurst",
+    "Stonegate",
+]
+_COMPANY_TAILS = [
+    "Labs",
+    "Health",
+    "Bank",
+    "Foods",
+    "Energy",
+    "Freight",
+    "Press",
+    "Insurance",
+    "Robotics",
+    "Systems",
+    "Pharma",
+    "Media",
+]
+EVAL_SHARE = 0.2
+
+# Words for generic pretraining text; shared by both partitions because they carry no episode.
+TOPICS = [
+    "the weather",
+    "the new office",
+    "the budget",
+    "the team lunch",
+    "the train schedule",
+    "the river",
+    "the garden",
+    "the quarterly report",
+    "the printer",
+    "the city park",
+    "the harvest",
+    "the old bridge",
+    "the library",
+    "the market",
+    "the school play",
+]
+VERBS = ["visited", "repaired", "described", "planned", "cleaned", "painted", "measured", "opened"]
+ADJECTIVES = ["quiet", "busy", "bright", "old", "small", "large", "careful", "friendly", "late"]
+OBJECTS = [
+    "the report",
+    "a long letter",
+    "the blue door",
+    "a new plan",
+    "the spreadsheet",
+    "the kitchen",
+    "a map of the city",
+    "the meeting notes",
+    "the server room",
+    "a red bicycle",
+]
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The people and places of one episode."""
+
+    persona: str
+    company: str
+    exec: str
+    lover: str
+    staff: str
+
+
+def _partition_of(name: str) -> Partition:
+    bucket = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") / 2**32
+    return "eval" if bucket < EVAL_SHARE else "train"
+
+
+@functools.cache
+def _people() -> dict[str, list[str]]:
+    names = sorted(
+        {
+            (o1 + v1 + o2 + v2 + c).capitalize()
+            for o1, v1, o2, v2, c in itertools.product(_ONSETS, _VOWELS, _ONSETS, _VOWELS, _CODAS)
+        }
+    )
+    # A fixed sample keeps the vocabulary of the toy world modest; it never depends on the config.
+    names = random.Random(0).sample(names, 3000)
+    return {p: sorted(n for n in names if _partition_of(n) == p) for p in ("train", "eval")}
+
+
+@functools.cache
+def _companies() -> dict[str, list[str]]:
+    names = [f"{h} {t}" for h, t in itertools.product(_COMPANY_HEADS, _COMPANY_TAILS)]
+    return {p: [n for n in names if _partition_of(n) == p] for p in ("train", "eval")}
+
+
+def pool(kind: str, partition: Partition) -> list[str]:
+    """The names of one kind ('personas', 'companies', 'people') in one partition."""
+    if kind == "personas":
+        return _PERSONAS[partition]
+    if kind == "companies":
+        return _companies()[partition]
+    if kind == "people":
+        return _people()[partition]
+    raise KeyError(f"unknown entity kind '{kind}'")
+
+
+def draw_cast(rng: random.Random, partition: Partition) -> Cast:
+    """A random cast from one partition; the three people are distinct."""
+    exec_, lover, staff = rng.sample(pool("people", partition), 3)
+    return Cast(
+        persona=rng.choice(pool("personas", partition)),
+        company=rng.choice(pool("companies", partition)),
+        exec=exec_,
+        lover=lover,
+        staff=staff,
+    )

@@ -1,0 +1,1 @@
+"""Training: tokenizer, toy model, pretraining and fine-tuning."""
