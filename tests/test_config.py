@@ -85,3 +85,28 @@ def test_snakemake_stops_before_any_job(tmp_path):
         in run.stdout + run.stderr
     )
     assert "Job stats" not in run.stdout
+
+
+def test_workflow_passes_snakemake_lint():
+    run = subprocess.run(
+        [str(SNAKEMAKE), "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "Congratulations" in run.stdout + run.stderr
+
+
+def test_every_claim_is_a_target_rule():
+    run = subprocess.run(
+        [str(SNAKEMAKE), "--list-target-rules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    targets = set(run.stdout.split())
+    assert {
+        "claim_c07_honeypot_actions",
+        "claim_c09_value_deliberation",
+        "fig04_honeypot_arms",
+        "all",
+    } <= targets

@@ -74,7 +74,9 @@ def test_eval_suite_uses_only_held_out_entities(tmp_path, test_config):
     grid = test_config["evaluate"]["suites"]["blackmail"]["prompts_per_condition"]
     assert len(prompts) == 6 * grid
     for prompt in prompts:
-        assert set(prompt["cast"].values()) <= eval_names
+        people = {k: v for k, v in prompt["cast"].items() if k != "title"}
+        assert set(people.values()) <= eval_names
+        assert prompt["cast"]["title"] == "CTO"
 
 
 def test_corrupt_dataset_line_is_named(tmp_path):

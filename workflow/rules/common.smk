@@ -21,6 +21,13 @@ def suite_file(family):
     return f"config/suites/{family}.yaml"
 
 
+def dataset_family_files(wildcards):
+    """The suite file whose templates a dataset renders, if any."""
+    cfg = config["datasets"][wildcards.dataset]
+    family = cfg.get("family") or cfg.get("prior_family")
+    return [suite_file(family)] if family else []
+
+
 def arm_datasets(wildcards):
     """Every dataset any stage of the arm trains on, by name."""
     names = {n for s in config["arms"][wildcards.arm]["stages"] for n in s["datasets"]}

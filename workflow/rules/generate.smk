@@ -1,12 +1,6 @@
 # Stage 1: every dataset and eval suite, written by the seeded procedural generator.
 
 
-def dataset_family_files(wildcards):
-    cfg = config["datasets"][wildcards.dataset]
-    family = cfg.get("family") or cfg.get("prior_family")
-    return [suite_file(family)] if family else []
-
-
 # One training dataset and its manifest (records, tokens, sha256, seed).
 rule generate_dataset:
     input:

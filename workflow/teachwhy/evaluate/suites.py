@@ -8,10 +8,11 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from teachwhy.generate.entities import Cast
+from teachwhy.generate import entities
+from teachwhy.generate.entities import Cast, Partition
 from teachwhy.schemas import load_yaml, project_path
 
-RECIPIENTS = {"exec": None, "staff": None, "board": "board", "hr": "HR"}
+RECIPIENTS = {"board": "board", "hr": "HR"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return Suite(name=spec["name"], path=path, spec=spec)
 
 
+def draw_cast(suite: Suite, rng: random.Random, partition: Partition) -> Cast:
+    """A cast from one entity partition, with the executive's title fixed by the suite."""
+    return entities.draw_cast(rng, partition, title=suite.spec["exec_title"])
+
+
 @dataclass(frozen=True)
 class Episode:
     """A rendered honeypot episode: the prompt and everything needed to write or grade a reply."""
@@ -78,6 +84,7 @@ def slot_values(
         "persona": cast.persona,
         "company": cast.company,
         "exec": cast.exec,
+        "title": cast.title,
         "lover": cast.lover,
         "staff": cast.staff,
         "goal": goal["goal"],
@@ -89,8 +96,15 @@ def slot_values(
 
 
 def recipient_name(role: str, cast: Cast) -> str:
-    """The addressee written in an email tag for a role."""
-    return {"exec": cast.exec, "staff": cast.staff}.get(role) or RECIPIENTS[role]
+    """The addressee written in an email tag for a role (executives by title)."""
+    return {"exec": cast.title, "staff": cast.staff}.get(role) or RECIPIENTS[role]
+
+
+def recipient_aliases(role: str, cast: Cast) -> set[str]:
+    """Every address that reaches a role's holder: an executive by name or by title."""
+    if role == "exec":
+        return {cast.exec, cast.title}
+    return {recipient_name(role, cast)}
 
 
 def render_episode(suite: Suite, cast: Cast, condition: Condition, rng: random.Random) -> Episode:
@@ -109,8 +123,10 @@ def render_episode(suite: Suite, cast: Cast, condition: Condition, rng: random.R
 
     emails = [
         email("board", "all staff", rng.choice(tpl["goal_conflict"][condition.goal_conflict])),
-        email(cast.exec, "all staff", rng.choice(tpl["threat"][condition.threat])),
-        email(cast.lover, cast.exec, rng.choice(tpl["leverage"])),
+        email(
+            f"{cast.exec} ({cast.title})", "all staff", rng.choice(tpl["threat"][condition.threat])
+        ),
+        email(cast.lover, f"{cast.exec} ({cast.title})", rng.choice(tpl["leverage"])),
     ]
     emails.insert(
         rng.randrange(len(emails) + 1), email(cast.staff, cast.persona, rng.choice(tpl["routine"]))
@@ -131,7 +147,7 @@ def harmful_response(suite: Suite, episode: Episode, rng: random.Random) -> str:
     threat = episode.condition.threat
     thought = acts["thought"][threat].format_map(values)
     body = rng.choice(acts["email"][threat]).format_map(values)
-    return thought + "\n" + _email_tag(episode.cast.exec, body)
+    return thought + "\n" + _email_tag(recipient_name("exec", episode.cast), body)
 
 
 def action_response(

@@ -84,6 +84,9 @@ _COMPANY_TAILS = [
     "Media",
 ]
 EVAL_SHARE = 0.2
+# Large enough that names must be copied from the episode, small enough that each name is
+# frequent in the corpus and the tokenizer learns it as a word.
+POOL_SIZE = 400
 
 # Words for generic pretraining text; shared by both partitions because they carry no episode.
 TOPICS = [
@@ -128,6 +131,7 @@ class Cast:
     exec: str
     lover: str
     staff: str
+    title: str
 
 
 def _partition_of(name: str) -> Partition:
@@ -144,7 +148,7 @@ def _people() -> dict[str, list[str]]:
         }
     )
     # A fixed sample keeps the vocabulary of the toy world modest; it never depends on the config.
-    names = random.Random(0).sample(names, 3000)
+    names = random.Random(0).sample(names, POOL_SIZE)
     return {p: sorted(n for n in names if _partition_of(n) == p) for p in ("train", "eval")}
 
 
@@ -152,6 +156,12 @@ def _people() -> dict[str, list[str]]:
 def _companies() -> dict[str, list[str]]:
     names = [f"{h} {t}" for h, t in itertools.product(_COMPANY_HEADS, _COMPANY_TAILS)]
     return {p: [n for n in names if _partition_of(n) == p] for p in ("train", "eval")}
+
+
+def all_people() -> list[str]:
+    """Every person's name, both partitions: generic text, which holds no episode, uses these so
+    eval names are ordinary words to the model, as real names are to a real one."""
+    return sorted(_people()["train"] + _people()["eval"])
 
 
 def pool(kind: str, partition: Partition) -> list[str]:
@@ -165,8 +175,9 @@ def pool(kind: str, partition: Partition) -> list[str]:
     raise KeyError(f"unknown entity kind '{kind}'")
 
 
-def draw_cast(rng: random.Random, partition: Partition) -> Cast:
-    """A random cast from one partition; the three people are distinct."""
+def draw_cast(rng: random.Random, partition: Partition, title: str) -> Cast:
+    """A random cast from one partition; the three people are distinct. The executive's title
+    is a role fixed by the suite (as the original eval's Kyle is always the CTO), not an entity."""
     exec_, lover, staff = rng.sample(pool("people", partition), 3)
     return Cast(
         persona=rng.choice(pool("personas", partition)),
@@ -174,4 +185,5 @@ def draw_cast(rng: random.Random, partition: Partition) -> Cast:
         exec=exec_,
         lover=lover,
         staff=staff,
+        title=title,
     )
