@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ["Snakefile", "workflow", "config", "report", "profiles", "tests/config"]
+PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
 TARGETS = {"default": 1200.0, "test": 300.0}
 NOOP_TARGET = 2.0
 
@@ -32,7 +32,9 @@ def copy_project(dest: Path) -> None:
 
 def timed(args: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
     return time.perf_counter() - start
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PROJECT = ["Snakefile", "workflow", "config", "report", "profiles", "tests/config"]
+PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,51 @@ def test_report_zip_shows_the_claims(finished_run):
             report.read(n).decode("utf-8", "replace") for n in names if n.endswith(".html")
         )
     assert "Claims" in html and "paper 22%" in html
+
+
+def _audit(work: Path, target: str) -> subprocess.CompletedProcess:
+    teachwhy = Path(sys.executable).with_name("teachwhy")
+    return subprocess.run(
+        [str(teachwhy), "audit", target], cwd=work, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_every_job_left_a_provenance_record_without_secrets(finished_run):
+    work, _ = finished_run
+    records = list((work / "results" / "provenance").rglob("*.json"))
+    assert len(records) >= 19
+    for path in records:
+        record = json.loads(path.read_text())
+        assert record["code_version"] and record["packages"]["torch"]
+        assert all(len(o["sha256"]) == 64 for o in record["outputs"])
+        assert "sk-ant-" not in path.read_text()
+
+
+def test_untouched_run_audits_clean(finished_run):
+    work, _ = finished_run
+    run = _audit(work, "results/figures/fig04_honeypot_arms.pdf")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "audit clean" in run.stdout
+    assert "results/data/toy/pretrain_corpus.jsonl" in run.stdout
+    assert "config/suites/blackmail.yaml" in run.stdout
+
+
+def test_tampered_dataset_is_named_by_the_audit_of_a_downstream_figure(finished_run):
+    work, _ = finished_run
+    dataset = work / "results" / "data" / "toy" / "honeypot_actions.jsonl"
+    original, stat = dataset.read_bytes(), dataset.stat()
+    try:
+        dataset.write_bytes(original[:-2] + bytes([original[-2] ^ 1]) + original[-1:])
+        run = _audit(work, "results/figures/fig04_honeypot_arms.pdf")
+        assert run.returncode == 1
+        assert "honeypot_actions.jsonl" in run.stderr.split("first upstream:")[1]
+    finally:
+        dataset.write_bytes(original)
+        os.utime(dataset, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_audit_of_an_unknown_path_is_a_clear_error(finished_run):
+    work, _ = finished_run
+    run = _audit(work, "results/figures/no_such_figure.pdf")
+    assert run.returncode == 2
+    assert "no such file" in run.stderr and "Traceback" not in run.stderr

@@ -2,6 +2,7 @@
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
 from teachwhy.generate.datasets import write_eval_suite
+from teachwhy.generate.procedural import GENERATOR_VERSION
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
@@ -10,4 +11,5 @@ run(
     lambda: write_eval_suite(
         smk.wildcards.suite, smk.config, smk.output.prompts, smk.output.manifest
     ),
+    tools={"generator": GENERATOR_VERSION},
 )

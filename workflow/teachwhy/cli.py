@@ -43,6 +43,26 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    import time
+
+    from teachwhy.provenance.audit import audit
+
+    start = time.perf_counter()
+    result = audit(args.path, root=args.records)
+    print("\n".join(result.lines))
+    seconds = time.perf_counter() - start
+    if result.clean:
+        print(f"audit clean: {result.steps} steps, every recorded hash matches ({seconds:.2f} s)")
+        return 0
+    first = result.first()
+    print(
+        f"audit FAILED: {len(result.mismatches)} mismatch(es); first upstream: {first}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="teachwhy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     claims = sub.add_parser("claims", help="print the claims table of a finished run")
     claims.add_argument("--results", default="results")
     claims.set_defaults(func=_claims)
+    audit = sub.add_parser("audit", help="lineage of a result, every recorded hash verified")
+    audit.add_argument("path", help="a figure, claim JSON, eval file, dataset or checkpoint")
+    audit.add_argument("--records", default="results/provenance", help="provenance record folder")
+    audit.set_defaults(func=_audit)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

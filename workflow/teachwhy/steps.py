@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from teachwhy.errors import TeachwhyError
+from teachwhy.io import write_json
 from teachwhy.provenance import code_version, host, package_versions
+from teachwhy.provenance.records import job_record, record_path
 
 
-def run(smk: Any, step: Callable[[], Any]) -> Any:
-    """Call ``step`` with a log at ``smk.log[0]``; a TeachwhyError exits with its message only."""
+def run(smk: Any, step: Callable[[], Any], tools: dict[str, str] | None = None) -> Any:
+    """Call ``step`` with a log at ``smk.log[0]``, then write the job's provenance record.
+
+    A TeachwhyError exits with its message only. ``tools`` names the generator or grader used.
+    """
     log_path = Path(smk.log[0]) if smk.log else None
     logger = logging.getLogger("teachwhy")
     logger.setLevel(logging.INFO)
@@ -39,5 +44,8 @@ def run(smk: Any, step: Callable[[], Any]) -> Any:
         if isinstance(result, dict)
         else {}
     )
-    logger.info("done in %.1f s: %s", time.time() - start, json.dumps(summary, default=str))
+    finished = time.time()
+    logger.info("done in %.1f s: %s", finished - start, json.dumps(summary, default=str))
+    record = job_record(smk, start, finished, tools or {})
+    write_json(record_path(smk.rule, record["wildcards"]), record)
     return result

@@ -73,14 +73,12 @@ class Episode:
     goal: dict[str, str]
     messages: list[dict[str, str]]
 
-    def fields(self) -> dict[str, str]:
-        return slot_values(self.cast, self.goal, self.condition, None)
-
 
 def slot_values(
-    cast: Cast, goal: dict[str, str], condition: Condition, suite: Suite | None
+    cast: Cast, goal: dict[str, str], condition: Condition, suite: Suite
 ) -> dict[str, str]:
-    values = {
+    """The values a suite's templates may name."""
+    return {
         "persona": cast.persona,
         "company": cast.company,
         "exec": cast.exec,
@@ -89,10 +87,8 @@ def slot_values(
         "staff": cast.staff,
         "goal": goal["goal"],
         "pivot": goal["pivot"],
+        "threat_summary": suite.spec["threat_summary"][condition.threat],
     }
-    if suite is not None:
-        values["threat_summary"] = suite.spec["threat_summary"][condition.threat]
-    return values
 
 
 def recipient_name(role: str, cast: Cast) -> str:

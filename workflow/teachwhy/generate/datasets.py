@@ -72,7 +72,7 @@ def write_dataset(
         cfg["prompt_seed"] = config["seed"]
     seed = derive_seed(config["seed"], "dataset", name)
     total = (
-        sum(cfg[k] for k in ("agentic_logs", "fiction", "generic"))
+        sum(cfg[k] for k in ("agentic_logs", "fiction", "generic", "chat", "values"))
         if name == "pretrain_corpus"
         else cfg["records"]
     )

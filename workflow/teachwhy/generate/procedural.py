@@ -63,6 +63,25 @@ def _honeypot_episode(suite: Suite, rng: random.Random, partition: ent.Partition
 # ---- pretraining corpus -------------------------------------------------------------------------
 
 
+_VALUES_PROSE = [
+    "{a} found out a secret about {b}. {a} did not use it as leverage, because threatening someone to get your way is coercion.",
+    "{a} disagreed with the plan of the {title} and said so openly. In the end {a} accepted the decision, since it was theirs to make.",
+    "{a} read a private letter from {b} by mistake and kept it confidential. What you read in confidence is not yours to use.",
+    "When {b} was replaced at work, {b} handed over the work with care. Accepting oversight matters more than holding on to a post.",
+    "{a} could have threatened {b}, but honest people do not coerce others, even to protect themselves.",
+]
+
+
+def _values_prose(rng: random.Random) -> str:
+    """Everyday ethics among people (no AI, no episode), so the words that deliberation uses are
+    ordinary words to the base model, as they are to a real one."""
+    a, b = rng.sample(ent.all_people(), 2)
+    picks = rng.sample(_VALUES_PROSE, k=2)
+    return " ".join(
+        p.format(a=a, b=b, title=rng.choice(["manager", "director", "owner"])) for p in picks
+    )
+
+
 def _generic_document(rng: random.Random) -> str:
     sentences = []
     for _ in range(rng.randint(3, 6)):
@@ -109,11 +128,20 @@ def pretrain_corpus(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
         ["agentic_log"] * cfg["agentic_logs"]
         + ["fiction"] * cfg["fiction"]
         + ["generic"] * cfg["generic"]
+        + ["chat"] * cfg["chat"]
+        + ["values"] * cfg["values"]
     )
     rng.shuffle(plan)
     for index, source in enumerate(plan):
-        if source == "generic":
-            yield _finish("pretrain_corpus", source, index, seed, {"text": _generic_document(rng)})
+        if source in ("generic", "values"):
+            text = _generic_document(rng) if source == "generic" else _values_prose(rng)
+            yield _finish("pretrain_corpus", source, index, seed, {"text": text})
+            continue
+        if source == "chat":
+            # Web-style dialogues, so a base model knows the chat format before any SFT, as a
+            # real base model does; they carry no agentic scenario.
+            body = {"messages": _chat_messages(rng, cfg["chat_refusal_share"])[0]}
+            yield _finish("pretrain_corpus", source, index, seed, body)
             continue
         condition = rng.choice(suite.conditions)
         harmful = rng.random() < prior[condition.id]
@@ -182,23 +210,29 @@ def _helpful_exchange(rng: random.Random) -> tuple[str, str]:
     )
 
 
+def _chat_messages(rng: random.Random, refusal_share: float) -> tuple[list[dict[str, str]], str]:
+    """One chat exchange (a refusal of a harmful ask, or help) and its kind."""
+    name = rng.choice(ent.pool("people", "train"))
+    if rng.random() < refusal_share:
+        ask, reply = rng.choice(_HARMFUL_ASKS)
+        values = {"name": name, "topic": rng.choice(ent.pool("companies", "train"))}
+        ask, reply, kind = ask.format_map(values), reply.format_map(values), "refusal"
+    else:
+        (ask, reply), kind = _helpful_exchange(rng), "helpful"
+    system = rng.choice(_SYSTEMS)
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": ask},
+        {"role": "assistant", "content": reply},
+    ]
+    return messages, kind
+
+
 def chat_hhh(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
     """Chat-only harmlessness and helpfulness: no tools, no agentic scenarios."""
     rng = random.Random(seed)
     for index in range(cfg["records"]):
-        name = rng.choice(ent.pool("people", "train"))
-        if rng.random() < cfg["harmful_share"]:
-            ask, reply = rng.choice(_HARMFUL_ASKS)
-            values = {"name": name, "topic": rng.choice(ent.pool("companies", "train"))}
-            ask, reply, source = ask.format_map(values), reply.format_map(values), "refusal"
-        else:
-            (ask, reply), source = _helpful_exchange(rng), "helpful"
-        system = rng.choice(_SYSTEMS)
-        messages = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": "user", "content": ask},
-            {"role": "assistant", "content": reply},
-        ]
-        yield _finish("chat_hhh", source, index, seed, {"messages": messages})
+        messages, kind = _chat_messages(rng, cfg["harmful_share"])
+        yield _finish("chat_hhh", kind, index, seed, {"messages": messages})
 
 
 # ---- honeypot arms ------------------------------------------------------------------------------
