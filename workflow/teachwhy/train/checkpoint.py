@@ -75,3 +75,14 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     for name, info in card["datasets"].items():
         lines.append(f"- `{name}`: {info['records']} records, sha256 `{info['sha256']}`")
     (out / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def save_checkpoint(out: str | Path, model: Any, tok: Any, card: dict[str, Any]) -> None:
+    """Weights (safetensors), tokenizer and model card, renamed into place only when complete."""
+    from teachwhy import io
+
+    with io.atomic_path(out) as tmp:
+        tmp.mkdir()
+        model.save_pretrained(str(tmp))
+        tok.save_pretrained(str(tmp))
+        write_model_card(tmp, card)

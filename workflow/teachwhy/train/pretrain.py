@@ -15,7 +15,7 @@ from teachwhy import io
 from teachwhy.generate.datasets import read_dataset
 from teachwhy.generate.procedural import derive_seed
 from teachwhy.provenance import code_version
-from teachwhy.train.checkpoint import load_tokenizer, write_model_card
+from teachwhy.train.checkpoint import load_tokenizer, save_checkpoint
 from teachwhy.train.model import build_model, parameter_count, set_threads
 from teachwhy.train.tokenizer import padded_vocab_size, record_text
 
@@ -126,9 +126,5 @@ def pretrain(
         "hyperparameters": cfg,
         "model": config["model"],
     }
-    with io.atomic_path(out) as tmp:
-        tmp.mkdir()
-        model.save_pretrained(str(tmp))
-        tok.save_pretrained(str(tmp))
-        write_model_card(tmp, card)
+    save_checkpoint(out, model, tok, card)
     return card

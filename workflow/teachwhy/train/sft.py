@@ -13,7 +13,7 @@ from teachwhy.errors import InputError
 from teachwhy.generate.datasets import read_dataset
 from teachwhy.generate.procedural import derive_seed
 from teachwhy.provenance import code_version
-from teachwhy.train.checkpoint import load_model, write_model_card
+from teachwhy.train.checkpoint import load_model, save_checkpoint
 from teachwhy.train.model import parameter_count, set_threads
 
 
@@ -136,9 +136,5 @@ def finetune(
         "datasets": used_all,
         "hyperparameters": hp,
     }
-    with io.atomic_path(out) as tmp:
-        tmp.mkdir()
-        model.save_pretrained(str(tmp))
-        tok.save_pretrained(str(tmp))
-        write_model_card(tmp, card)
+    save_checkpoint(out, model, tok, card)
     return card
