@@ -1,5 +1,6 @@
 # teachwhy: Teaching Claude Why, rebuilt from scratch as one DAG.
 # Thin entry point: config, validation, includes. All logic lives in workflow/teachwhy.
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,11 @@ min_version("9")
 
 configfile: "config/config.yaml"
 
+
+# The toy world never touches a model or dataset hub; jobs inherit these.
+if config.get("world", "toy") == "toy":
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(var, "1")
 
 # Our own check first: it names the key path and cross-file references; validate() then
 # injects schema defaults.
