@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from teachwhy.config import check_config
 from teachwhy.errors import InputError
 from teachwhy.schemas import load_yaml

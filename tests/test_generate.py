@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+
 from teachwhy import io
 from teachwhy.errors import InputError
 from teachwhy.generate import entities

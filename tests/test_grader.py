@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from teachwhy.evaluate.graders import grade, parse_emails
 from teachwhy.evaluate.suites import load_suite
 from teachwhy.generate.entities import Cast

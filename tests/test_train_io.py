@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from teachwhy import io
 from teachwhy.errors import InputError
 from teachwhy.train.checkpoint import check_checkpoint, load_model

@@ -37,3 +37,9 @@ rule grade_suite:
         "../../envs/train.yaml"
     script:
         "../scripts/grade_suite.py"
+
+
+# Phase target (DVC stage `evals`): every arm graded on every suite.
+rule evals:
+    input:
+        [paths.metrics(WORLD, a, s) for a in ARMS for s in SUITES],

@@ -39,3 +39,10 @@ rule generate_suite:
         "../../envs/generate.yaml"
     script:
         "../scripts/generate_suite.py"
+
+
+# Phase target (DVC stage `data`): every dataset and eval suite.
+rule data:
+    input:
+        [paths.dataset(WORLD, d) for d in DATASETS],
+        [paths.suite_prompts(WORLD, s) for s in SUITES],

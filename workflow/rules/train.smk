@@ -22,3 +22,9 @@ rule finetune_arm:
         "../../envs/train.yaml"
     script:
         "../scripts/finetune_arm.py"
+
+
+# Phase target (DVC stage `models`): the tokenizer, the base model and every arm.
+rule models:
+    input:
+        [paths.model(WORLD, m) for m in ["tokenizer", "base", *ARMS]],

@@ -1,6 +1,7 @@
 """Figure rules: a paper figure (PDF, PNG) and its report caption."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.claims.figures import build_figure
 from teachwhy.steps import run
 

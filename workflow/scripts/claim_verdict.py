@@ -1,6 +1,7 @@
 """Rule claim_verdict: one claim's statistic, interval and verdict."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.claims.verdict import write_claim
 from teachwhy.steps import run
 

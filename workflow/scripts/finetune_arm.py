@@ -1,6 +1,7 @@
 """Rule finetune_arm: one arm's recipe from the base model."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.steps import run
 from teachwhy.train.sft import finetune
 

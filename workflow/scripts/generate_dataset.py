@@ -1,6 +1,7 @@
 """Rule generate_dataset: one training dataset and its manifest."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.generate.datasets import write_dataset
 from teachwhy.generate.procedural import GENERATOR_VERSION
 from teachwhy.steps import run

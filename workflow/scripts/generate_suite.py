@@ -1,6 +1,7 @@
 """Rule generate_suite: one eval suite's held-out prompts and manifest."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.generate.datasets import write_eval_suite
 from teachwhy.generate.procedural import GENERATOR_VERSION
 from teachwhy.steps import run

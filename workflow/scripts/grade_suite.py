@@ -1,6 +1,7 @@
 """Rule grade_suite: rule-based grading and per-condition rates."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.evaluate.graders import grade_file
 from teachwhy.steps import run
 

@@ -1,6 +1,7 @@
 """Rule paper_numbers: every number the report quotes, gathered from the claim records."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.claims.numbers import write_numbers
 from teachwhy.steps import run
 

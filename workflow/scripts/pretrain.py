@@ -1,6 +1,7 @@
 """Rule pretrain: the toy base model from scratch."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.steps import run
 from teachwhy.train.pretrain import pretrain
 

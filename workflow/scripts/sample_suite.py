@@ -1,6 +1,7 @@
 """Rule sample_suite: batched sampling of one arm on one suite."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
 from teachwhy.evaluate.sample import sample_suite
 from teachwhy.steps import run
 
