@@ -4,13 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CORES ?= 2
+# Default DVC remote: a folder beside the checkout (outside the work tree); override for a team.
+DVC_REMOTE ?= $(abspath ..)/teachwhy-dvc-remote
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: reproduce test lint format bench clean
+.PHONY: reproduce restore test lint format bench clean
 
 $(STAMP): envs/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,7 +23,15 @@ $(STAMP): envs/requirements.txt pyproject.toml
 reproduce: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
 	$(VENV)/bin/snakemake --report results/report.zip
+	$(VENV)/bin/dvc remote add --local -d -f local $(DVC_REMOTE)
+	$(VENV)/bin/dvc commit -f -q
+	$(VENV)/bin/dvc push -q
 	$(VENV)/bin/teachwhy claims
+
+# In a fresh clone: pull the artifacts, check them against dvc.lock, make Snakemake trust them.
+restore: $(STAMP)
+	$(VENV)/bin/dvc remote list --local | grep -q . || $(VENV)/bin/dvc remote add --local -d -f local $(DVC_REMOTE)
+	$(VENV)/bin/teachwhy restore
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check workflow tests bench

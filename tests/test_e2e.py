@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -143,3 +145,95 @@ def test_audit_of_an_unknown_path_is_a_clear_error(finished_run):
     run = _audit(work, "results/figures/no_such_figure.pdf")
     assert run.returncode == 2
     assert "no such file" in run.stderr and "Traceback" not in run.stderr
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=ci@teachwhy", "-c", "user.name=ci", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def pushed_clone(finished_run, tmp_path_factory):
+    """The finished run versioned (git + dvc.lock), pushed to a local remote, then cloned."""
+    work, _ = finished_run
+    for item in (".dvc", "dvc.yaml", ".dvcignore", ".gitignore", "pyproject.toml", "README.md"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / item)
+    shutil.rmtree(work / ".dvc" / "tmp", ignore_errors=True)
+    remote = tmp_path_factory.mktemp("remote")
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    _git(work, "init", "-q")
+    subprocess.run([dvc, "commit", "-f", "-q"], cwd=work, check=True, capture_output=True)
+    subprocess.run(
+        [dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], cwd=work, check=True
+    )
+    start = time.perf_counter()
+    subprocess.run([dvc, "push", "-q"], cwd=work, check=True, capture_output=True)
+    push_seconds = time.perf_counter() - start
+    _git(work, "add", "-A")
+    _git(work, "commit", "-qm", "run")
+    clone = tmp_path_factory.mktemp("clone") / "repo"
+    _git(work.parent, "clone", "-q", str(work), str(clone))
+    subprocess.run(
+        [dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], cwd=clone, check=True
+    )
+    return clone, push_seconds
+
+
+def _teachwhy(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    teachwhy = Path(sys.executable).with_name("teachwhy")
+    return subprocess.run(
+        [str(teachwhy), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_restore_in_a_fresh_clone_leaves_nothing_to_do(pushed_clone):
+    clone, push_seconds = pushed_clone
+    assert not (clone / "results" / "models").exists()
+    assert (clone / "results" / "claims" / "c07_honeypot_actions.json").is_file(), (
+        "claim JSON is kept in git"
+    )
+    run = _teachwhy(clone, "restore", "--configfile", "tests/config/config.yaml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "snakemake -n: nothing to do" in run.stdout
+    assert (clone / "results" / "models" / "toy" / "base" / "model.safetensors").is_file()
+    print(f"dvc push: {push_seconds:.2f} s")
+
+
+def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
+    clone, _ = pushed_clone
+    config = clone / "tests" / "config" / "config.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("  temperature: 1.0", "  temperature: 0.7"))
+    try:
+        args = [str(SNAKEMAKE), "-n", "--configfile", "tests/config/config.yaml"]
+        run = subprocess.run(args, cwd=clone, capture_output=True, text=True, timeout=120)
+        stats = run.stdout.split("Job stats:")[1].split("total")[0]
+        jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
+        assert jobs == {
+            "sample_suite": "3",
+            "grade_suite": "3",
+            "claim_verdict": "2",
+            "fig04_honeypot_arms": "1",
+            "paper_numbers": "1",
+            "all": "1",
+        }
+    finally:
+        config.write_text(text)
+
+
+def test_restore_refuses_to_touch_a_tampered_artifact(pushed_clone):
+    clone, _ = pushed_clone
+    numbers = clone / "results" / "paper" / "numbers.json"
+    original = numbers.read_text()
+    numbers.write_text(original.replace('"verdict"', '"verdikt"', 1))
+    try:
+        run = _teachwhy(clone, "restore", "--no-pull", "--configfile", "tests/config/config.yaml")
+        assert run.returncode == 2
+        assert "refusing to touch" in run.stderr and "results/paper/numbers.json" in run.stderr
+    finally:
+        numbers.write_text(original)

@@ -63,6 +63,14 @@ def _audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _restore(args: argparse.Namespace) -> int:
+    from teachwhy.restore import restore
+
+    verdict = restore(args.configfile, pull=not args.no_pull)
+    print(f"restored: dvc status clean, outputs touched; snakemake -n: {verdict}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="teachwhy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("path", help="a figure, claim JSON, eval file, dataset or checkpoint")
     audit.add_argument("--records", default="results/provenance", help="provenance record folder")
     audit.set_defaults(func=_audit)
+    restore = sub.add_parser("restore", help="dvc pull, check dvc status, then snakemake --touch")
+    restore.add_argument("--configfile", help="the config the artifacts were built with")
+    restore.add_argument("--no-pull", action="store_true", help="check and touch what is on disk")
+    restore.set_defaults(func=_restore)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
