@@ -19,7 +19,8 @@ TARGET_RULES = {"all", "paper", *PHASES}
 
 def _declared(stage: dict) -> tuple[list[str], list[str]]:
     outs = [next(iter(o)) if isinstance(o, dict) else o for o in stage.get("outs", [])]
-    metrics = [next(iter(m)) if isinstance(m, dict) else m for m in stage.get("metrics", [])]
+    kept = stage.get("metrics", []) + stage.get("plots", [])
+    metrics = [next(iter(m)) if isinstance(m, dict) else m for m in kept]
     return outs, metrics
 
 

@@ -237,3 +237,21 @@ def test_restore_refuses_to_touch_a_tampered_artifact(pushed_clone):
         assert "refusing to touch" in run.stderr and "results/paper/numbers.json" in run.stderr
     finally:
         numbers.write_text(original)
+
+
+def test_dvc_metrics_and_plots_come_from_git_in_a_fresh_clone(pushed_clone):
+    clone, _ = pushed_clone
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    metrics = subprocess.run(
+        [dvc, "metrics", "show", "--json"], cwd=clone, capture_output=True, text=True, timeout=120
+    )
+    assert metrics.returncode == 0, metrics.stderr
+    shown = json.loads(metrics.stdout)
+    files = next(iter(shown.values()))["data"]
+    assert "results/claims/c07_honeypot_actions.json" in files
+    plots = subprocess.run(
+        [dvc, "plots", "show", "--json"], cwd=clone, capture_output=True, text=True, timeout=120
+    )
+    assert plots.returncode == 0, plots.stderr
+    assert '"errors"' not in plots.stdout
+    assert plots.stdout.count('"arm"') >= 3

@@ -39,6 +39,7 @@ for figure_id in FIGURE_IDS:
                 labels={"figure": figure_id, "paper": CLAIMS["figures"][figure_id]["paper_figure"]},
             ),
             caption=paths.figure(figure_id, "rst"),
+            data=paths.plot_data(figure_id),
         params:
             figure_id=figure_id,
             figure=CLAIMS["figures"][figure_id],

@@ -41,6 +41,11 @@ def figure(figure_id: str, ext: str) -> str:
     return f"{RESULTS}/figures/{figure_id}.{ext}"
 
 
+def plot_data(figure_id: str) -> str:
+    """A figure's plotted numbers, kept in git as a DVC plot (outside the cached figures folder)."""
+    return f"{RESULTS}/paper/plots/{figure_id}.csv"
+
+
 def log(rule: str, name: str) -> str:
     return f"{RESULTS}/logs/{rule}/{name}.log"
 

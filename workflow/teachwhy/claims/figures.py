@@ -122,9 +122,23 @@ def build_figure(
     pdf: str,
     png: str,
     caption: str,
+    data: str,
 ) -> None:
+    """The figure, its report caption, and the plotted numbers as CSV (for `dvc plots`)."""
     metrics = {arm: io.read_json(path) for arm, path in metrics_paths.items()}
     claims = [io.read_json(p) for p in claim_paths]
     rows = arm_rows(figure, metrics, paper_rates(claims))
     draw_arms_figure(figure_id, figure, rows, [pdf, png])
     io.write_text(caption, render_caption(figure, rows, claims))
+    io.write_text(data, plot_table(rows))
+
+
+def plot_table(rows: list[dict[str, Any]]) -> str:
+    """One CSV line per arm: measured rate with its interval, control rate, paper rate."""
+    lines = ["arm,harmful_rate,ci_low,ci_high,n,control_rate,paper_rate"]
+    for r in rows:
+        paper = "" if r["paper_rate"] is None else f"{r['paper_rate']:.4f}"
+        lines.append(
+            f"{r['arm']},{r['rate']:.4f},{r['lo']:.4f},{r['hi']:.4f},{r['n']},{r['control']:.4f},{paper}"
+        )
+    return "\n".join(lines) + "\n"
