@@ -111,3 +111,13 @@ def test_every_claim_is_a_target_rule():
         "fig04_honeypot_arms",
         "all",
     } <= targets
+
+
+def test_schema_defaults_are_filled_in(default_config):
+    config = copy.deepcopy(default_config)
+    for key in ("threads", "bootstrap"):
+        config.pop(key, None)
+    config["evaluate"].pop("top_p", None)
+    check_config(config)
+    assert config["threads"] == 2 and config["bootstrap"] == {"resamples": 2000}
+    assert config["evaluate"]["top_p"] == 1.0

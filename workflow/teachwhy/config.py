@@ -7,15 +7,17 @@ from typing import Any
 from teachwhy.claims.manifest import claim_arms, load_claims
 from teachwhy.errors import InputError
 from teachwhy.evaluate.suites import load_suite, suite_path
-from teachwhy.schemas import validate
+from teachwhy.schemas import apply_defaults, load_schema, validate
 
 
 def check_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
-    """Validate ``config`` against its schema and its references; return the claims manifest.
+    """Validate ``config`` against its schema and its references, fill in the schema's defaults
+    (in place), and return the claims manifest.
 
     Raises InputError naming the key path of the first problem, before any job runs.
     """
     validate(config, "config", source)
+    apply_defaults(config, load_schema("config"))
     families = {config["datasets"]["pretrain_corpus"]["prior_family"]}
     families |= {
         config["datasets"][d]["family"] for d in ("honeypot_actions", "honeypot_deliberation")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,23 @@ def problems(instance: Any, schema_name: str) -> list[str]:
     """Every schema violation as 'key.path: reason', deepest first."""
     errors = sorted(_validator(schema_name).iter_errors(instance), key=lambda e: e.path)
     return [f"{key_path(err)}: {err.message}" for err in errors]
+
+
+def apply_defaults(instance: Any, schema: dict[str, Any]) -> Any:
+    """Fill in ``default`` values of the schema's object properties, recursively, in place."""
+    if not isinstance(instance, dict):
+        return instance
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            apply_defaults(instance[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key not in schema.get("properties", {}):
+                apply_defaults(value, extra)
+    return instance
 
 
 def validate(instance: Any, schema_name: str, source: object) -> None:
