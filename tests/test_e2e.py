@@ -201,6 +201,15 @@ def test_restore_in_a_fresh_clone_leaves_nothing_to_do(pushed_clone):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "snakemake -n: nothing to do" in run.stdout
     assert (clone / "results" / "models" / "toy" / "base" / "model.safetensors").is_file()
+    # Every output got a metadata record, so later params or code changes are noticed.
+    summary = subprocess.run(
+        [str(SNAKEMAKE), "--summary", "--configfile", "tests/config/config.yaml"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+    )
+    outputs = [line for line in summary.stdout.splitlines()[1:] if "\t" in line]
+    assert len(list((clone / ".snakemake" / "metadata").iterdir())) == len(outputs) > 0
     print(f"dvc push: {push_seconds:.2f} s")
 
 

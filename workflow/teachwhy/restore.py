@@ -52,7 +52,10 @@ def restore(configfile: str | None = None, pull: bool = True) -> str:
             "refusing to touch: these artifacts do not match dvc.lock:\n  " + "\n  ".join(changed)
         )
     extra = ["--configfile", configfile] if configfile else []
-    touched = _run([str(BIN / "snakemake"), "--touch", "--cores", "1", *extra])
+    # --forceall: every job is touched and so gets a metadata record; a job whose pulled outputs
+    # happened to be newer than its inputs would otherwise keep none, and a later params change
+    # to it would go unnoticed.
+    touched = _run([str(BIN / "snakemake"), "--touch", "--forceall", "--cores", "1", *extra])
     if touched.returncode != 0:
         raise TeachwhyError(f"snakemake --touch failed:\n{touched.stderr[-2000:]}")
     dry = _run([str(BIN / "snakemake"), "-n", *extra])
