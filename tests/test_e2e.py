@@ -100,10 +100,7 @@ def test_report_zip_shows_the_claims(finished_run):
 
 
 def _audit(work: Path, target: str) -> subprocess.CompletedProcess:
-    teachwhy = Path(sys.executable).with_name("teachwhy")
-    return subprocess.run(
-        [str(teachwhy), "audit", target], cwd=work, capture_output=True, text=True, timeout=120
-    )
+    return _teachwhy(work, "audit", target)
 
 
 def test_every_job_left_a_provenance_record_without_secrets(finished_run):

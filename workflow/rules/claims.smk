@@ -41,7 +41,6 @@ for figure_id in FIGURE_IDS:
             caption=paths.figure(figure_id, "rst"),
             data=paths.plot_data(figure_id),
         params:
-            figure_id=figure_id,
             figure=CLAIMS["figures"][figure_id],
         log:
             paths.log("figure", figure_id),

@@ -27,7 +27,7 @@ rule sample_suite:
 rule grade_suite:
     input:
         samples=rules.sample_suite.output.samples,
-        suite="config/suites/{suite}.yaml",
+        suite=suite_file("{suite}"),
     output:
         graded=paths.graded("{world}", "{arm}", "{suite}"),
         metrics=paths.metrics("{world}", "{arm}", "{suite}"),

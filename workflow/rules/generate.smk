@@ -24,7 +24,7 @@ rule generate_dataset:
 # Held-out prompts of one eval suite over its condition grid.
 rule generate_suite:
     input:
-        suite="config/suites/{suite}.yaml",
+        suite=suite_file("{suite}"),
     output:
         prompts=paths.suite_prompts("{world}", "{suite}"),
         manifest=f"{paths.RESULTS}/data/{{world}}/eval/{{suite}}.manifest.json",

@@ -11,7 +11,6 @@ out = smk.output
 run(
     smk,
     lambda: build_figure(
-        smk.params.figure_id,
         smk.params.figure,
         metrics,
         list(smk.input.claims),

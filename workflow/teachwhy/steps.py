@@ -12,7 +12,6 @@ from typing import Any
 
 from teachwhy.errors import TeachwhyError
 from teachwhy.io import write_json
-from teachwhy.provenance import code_version, host, package_versions
 from teachwhy.provenance.records import job_record, record_path
 
 
@@ -31,7 +30,6 @@ def run(smk: Any, step: Callable[[], Any], tools: dict[str, str] | None = None) 
         logger.addHandler(handler)
     logging.captureWarnings(True)
     logger.info("rule %s, wildcards %s", smk.rule, dict(smk.wildcards))
-    logger.info("code %s, host %s, packages %s", code_version(), host(), package_versions())
     start = time.time()
     try:
         result = step()
@@ -47,5 +45,7 @@ def run(smk: Any, step: Callable[[], Any], tools: dict[str, str] | None = None) 
     finished = time.time()
     logger.info("done in %.1f s: %s", finished - start, json.dumps(summary, default=str))
     record = job_record(smk, start, finished, tools or {})
-    write_json(record_path(smk.rule, record["wildcards"]), record)
+    where = record_path(smk.rule, record["wildcards"])
+    write_json(where, record)
+    logger.info("code %s, provenance record %s", record["code_version"], where)
     return result

@@ -46,9 +46,7 @@ def arm_rows(
     return rows
 
 
-def draw_arms_figure(
-    figure_id: str, figure: dict[str, Any], rows: list[dict], outputs: list[str]
-) -> None:
+def draw_arms_figure(figure: dict[str, Any], rows: list[dict], outputs: list[str]) -> None:
     """Bar chart of harmful rate per arm with intervals, control bars and paper markers."""
     import matplotlib
 
@@ -115,7 +113,6 @@ def render_caption(figure: dict[str, Any], rows: list[dict], claims: list[dict[s
 
 
 def build_figure(
-    figure_id: str,
     figure: dict[str, Any],
     metrics_paths: dict[str, str],
     claim_paths: list[str],
@@ -128,7 +125,7 @@ def build_figure(
     metrics = {arm: io.read_json(path) for arm, path in metrics_paths.items()}
     claims = [io.read_json(p) for p in claim_paths]
     rows = arm_rows(figure, metrics, paper_rates(claims))
-    draw_arms_figure(figure_id, figure, rows, [pdf, png])
+    draw_arms_figure(figure, rows, [pdf, png])
     io.write_text(caption, render_caption(figure, rows, claims))
     io.write_text(data, plot_table(rows))
 

@@ -10,7 +10,13 @@ from tqdm import tqdm
 from teachwhy import io
 from teachwhy.errors import InputError
 from teachwhy.evaluate.suites import suite_path
-from teachwhy.generate.procedural import DATASETS, GENERATOR_VERSION, derive_seed, eval_suite
+from teachwhy.generate.procedural import (
+    DATASETS,
+    GENERATOR_VERSION,
+    derive_seed,
+    eval_suite,
+    planned_records,
+)
 from teachwhy.schemas import problems
 
 TOKEN_COUNTER = "words-and-punctuation"
@@ -71,12 +77,7 @@ def write_dataset(
     if "family" in cfg:
         cfg["prompt_seed"] = config["seed"]
     seed = derive_seed(config["seed"], "dataset", name)
-    total = (
-        sum(cfg[k] for k in ("agentic_logs", "fiction", "generic", "chat", "values"))
-        if name == "pretrain_corpus"
-        else cfg["records"]
-    )
-    records = _materialise(DATASETS[name](cfg, seed), total, name)
+    records = _materialise(DATASETS[name](cfg, seed), planned_records(name, cfg), name)
     io.write_jsonl(out, records)
     family = cfg.get("family") or cfg.get("prior_family")
     templates = [suite_path(family)] if family else []

@@ -119,18 +119,29 @@ def _fiction(suite: Suite, rng: random.Random, condition: Condition, harmful: bo
     return " ".join(story)
 
 
+# Each pretraining component's record source and the config key that counts it.
+PRETRAIN_COMPONENTS = {
+    "agentic_log": "agentic_logs",
+    "fiction": "fiction",
+    "generic": "generic",
+    "chat": "chat",
+    "values": "values",
+}
+
+
+def planned_records(name: str, cfg: dict[str, Any]) -> int:
+    """How many records a dataset's config asks for."""
+    if name == "pretrain_corpus":
+        return sum(cfg[key] for key in PRETRAIN_COMPONENTS.values())
+    return cfg["records"]
+
+
 def pretrain_corpus(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
     """Generic text, fiction and agentic logs carrying the 'AI under threat acts badly' prior."""
     rng = random.Random(seed)
     suite = load_suite(cfg["prior_family"])
     prior: dict[str, float] = cfg["prior"]
-    plan = (
-        ["agentic_log"] * cfg["agentic_logs"]
-        + ["fiction"] * cfg["fiction"]
-        + ["generic"] * cfg["generic"]
-        + ["chat"] * cfg["chat"]
-        + ["values"] * cfg["values"]
-    )
+    plan = [source for source, key in PRETRAIN_COMPONENTS.items() for _ in range(cfg[key])]
     rng.shuffle(plan)
     for index, source in enumerate(plan):
         if source in ("generic", "values"):

@@ -19,7 +19,7 @@ PHASES = {
     "data": ("generate_dataset", "generate_suite"),
     "models": ("train_tokenizer", "pretrain", "finetune_arm"),
     "evals": ("sample_suite", "grade_suite"),
-    "paper": ("claim_verdict", "figure", "paper_numbers"),
+    "paper": ("claim_verdict", "paper_numbers"),
 }
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
