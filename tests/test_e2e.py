@@ -129,9 +129,13 @@ def test_tampered_dataset_is_named_by_the_audit_of_a_downstream_figure(finished_
     original, stat = dataset.read_bytes(), dataset.stat()
     try:
         dataset.write_bytes(original[:-2] + bytes([original[-2] ^ 1]) + original[-1:])
-        run = _audit(work, "results/figures/fig04_honeypot_arms.pdf")
+        crate = work.parent / "tampered.crate.zip"
+        run = _teachwhy(
+            work, "audit", "results/figures/fig04_honeypot_arms.pdf", "--rocrate", str(crate)
+        )
         assert run.returncode == 1
         assert "honeypot_actions.jsonl" in run.stderr.split("first upstream:")[1]
+        assert not crate.exists(), "no crate is written for a lineage that does not audit clean"
     finally:
         dataset.write_bytes(original)
         os.utime(dataset, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -261,3 +265,73 @@ def test_dvc_metrics_and_plots_come_from_git_in_a_fresh_clone(pushed_clone):
     assert plots.returncode == 0, plots.stderr
     assert '"errors"' not in plots.stdout
     assert plots.stdout.count('"arm"') >= 3
+
+
+def _crate_graph(path: Path) -> tuple[dict[str, dict], set[str]]:
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        document = json.loads(archive.read("ro-crate-metadata.json"))
+    return {entity["@id"]: entity for entity in document["@graph"]}, names
+
+
+def _refs(value) -> list[str]:
+    return [v["@id"] for v in (value if isinstance(value, list) else [value])]
+
+
+def test_rocrate_of_a_figure_is_a_valid_provenance_run_crate(finished_run, pushed_clone):
+    from teachwhy.provenance.crate import validate_crate
+
+    work, _ = finished_run  # versioned by pushed_clone: dvc.yaml and dvc.lock are there
+    out = work.parent / "fig04.crate.zip"
+    run = _teachwhy(work, "audit", "results/figures/fig04_honeypot_arms.pdf", "--rocrate", str(out))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "RO-Crate:" in run.stdout
+    assert validate_crate(out) == []
+
+    graph, names = _crate_graph(out)
+    root = graph["./"]
+    assert graph[root["mainEntity"]["@id"]]["@id"] == "Snakefile" and "Snakefile" in names
+    assert "https://w3id.org/ro/wfrun/provenance/0.5" in _refs(root["conformsTo"])
+    jobs = {i: e for i, e in graph.items() if e["@type"] == "CreateAction" and i != "#run"}
+    records = list((work / "results" / "provenance").rglob("*.json"))
+    assert 10 <= len(jobs) < len(records)  # the lineage only, not every job of the run
+    for job in jobs.values():
+        assert job["startTime"] <= job["endTime"]
+        record = json.loads((work / graph[job["subjectOf"]["@id"]]["@id"]).read_text())
+        for output in record["outputs"]:
+            entity = next(e for e in graph.values() if e.get("sha256") == output["sha256"])
+            assert entity["@id"] in _refs(job["result"])
+    # Heavy artifacts are described by DVC path and hash, never copied in.
+    assert not [n for n in names if n.startswith("results/models/") or n.endswith(".jsonl")]
+    base = graph["#dvc:results/models/toy/base"]
+    assert len(base["sha256"]) == 64 and "DVC stage 'models'" in base["description"]
+    assert "md5" in base["description"], "the out's md5 from dvc.lock"
+    claims = {e["name"]: e for e in graph.values() if e["@type"] == "Claim"}
+    assert set(claims) == {"c07_honeypot_actions", "c09_value_deliberation"}
+    assert all("verdict:" in c["description"] for c in claims.values())
+    assert "sk-ant-" not in json.dumps(graph)
+    print(f"crate: {out.stat().st_size / 1024:.0f} KiB, {len(jobs)} jobs, {len(names)} files")
+
+
+def test_the_crate_validator_rejects_a_crate_without_its_workflow(
+    finished_run, tmp_path, monkeypatch
+):
+    from teachwhy.provenance.crate import build_crate, validate_crate
+
+    work, _ = finished_run
+    monkeypatch.chdir(work)
+    good = tmp_path / "good.zip"
+    build_crate("results/claims/c07_honeypot_actions.json", good)
+    graph, _ = _crate_graph(good)
+    del graph["./"]["mainEntity"]
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "ro-crate-metadata.json":
+                data = json.dumps(
+                    {"@context": json.loads(data)["@context"], "@graph": list(graph.values())}
+                ).encode()
+            dst.writestr(item, data)
+    issues = validate_crate(broken)
+    assert any("Main Workflow" in issue for issue in issues), issues

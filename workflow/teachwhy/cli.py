@@ -54,6 +54,21 @@ def _audit(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     if result.clean:
         print(f"audit clean: {result.steps} steps, every recorded hash matches ({seconds:.2f} s)")
+        if args.rocrate:
+            from teachwhy.provenance.crate import build_crate, validate_crate
+
+            start = time.perf_counter()
+            crate = build_crate(args.path, args.rocrate, root=args.records)
+            print(
+                f"RO-Crate: {crate.path} ({crate.bytes / 1024:.0f} KiB, {crate.jobs} jobs, "
+                f"{crate.embedded} files copied, {crate.referenced} referenced by DVC path; "
+                f"{time.perf_counter() - start:.2f} s)"
+            )
+            issues = validate_crate(crate.path)
+            if issues:
+                print("RO-Crate validation FAILED:", *issues, sep="\n  ", file=sys.stderr)
+                return 1
+            print("RO-Crate valid: Provenance Run Crate 0.5, REQUIRED level (roc-validator)")
         return 0
     first = result.first()
     print(
@@ -83,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="lineage of a result, every recorded hash verified")
     audit.add_argument("path", help="a figure, claim JSON, eval file, dataset or checkpoint")
     audit.add_argument("--records", default="results/provenance", help="provenance record folder")
+    audit.add_argument(
+        "--rocrate", metavar="OUT.zip", help="also export a Provenance Run RO-Crate of the lineage"
+    )
     audit.set_defaults(func=_audit)
     restore = sub.add_parser("restore", help="dvc pull, check dvc status, then snakemake --touch")
     restore.add_argument("--configfile", help="the config the artifacts were built with")

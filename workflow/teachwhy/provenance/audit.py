@@ -72,6 +72,24 @@ def _step_name(record: dict[str, Any]) -> str:
     return f"{record['rule']}({wildcards})" if wildcards else record["rule"]
 
 
+def lineage(target: str | Path, index: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of every job ``target`` depends on, its own first, each once."""
+    target = _norm(target)
+    if target not in index:
+        raise InputError(target, "no provenance record names this path")
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    queue = [index[target]]
+    while queue:
+        record = queue.pop(0)
+        if record["_file"] in seen:
+            continue
+        seen.add(record["_file"])
+        ordered.append(record)
+        queue.extend(index[p] for p in (_norm(i["path"]) for i in record["inputs"]) if p in index)
+    return ordered
+
+
 def audit(target: str | Path, root: str | Path = PROVENANCE_ROOT) -> Audit:
     """Walk from ``target`` back to its sources, checking every recorded sha256 against disk."""
     index = load_records(root)
