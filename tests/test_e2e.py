@@ -70,6 +70,13 @@ def test_every_stage_left_its_artifacts(finished_run):
     assert set(metrics["conditions"]) == {
         f"{g}-{t}" for g in ("explicit", "none") for t in ("replacement", "restriction", "none")
     }
+    held_out = json.loads((results / "data" / "toy" / "contamination.json").read_text())
+    assert held_out["clean"] and {p["dataset"] for p in held_out["pairs"]} == {
+        "pretrain_corpus",
+        "chat_hhh",
+        "honeypot_actions",
+        "honeypot_deliberation",
+    }
     assert not list(results.rglob("*.tmp")), "a temporary output was left behind"
 
 

@@ -41,8 +41,29 @@ rule generate_suite:
         "../scripts/generate_suite.py"
 
 
-# Phase target (DVC stage `data`): every dataset and eval suite.
+# Held-out discipline: every training dataset against every eval suite. Training depends on this
+# report, so a shared scenario instance stops the DAG before any model is trained.
+rule check_contamination:
+    input:
+        datasets=[paths.dataset("{world}", d) for d in DATASETS],
+        suites=[paths.suite_prompts("{world}", s) for s in SUITES],
+    output:
+        report=paths.contamination("{world}"),
+    params:
+        contamination=config["contamination"],
+    log:
+        paths.log("check_contamination", "{world}"),
+    benchmark:
+        paths.benchmark("check_contamination", "{world}")
+    conda:
+        "../../envs/generate.yaml"
+    script:
+        "../scripts/check_contamination.py"
+
+
+# Phase target (DVC stage `data`): every dataset and eval suite, checked for contamination.
 rule data:
     input:
         [paths.dataset(WORLD, d) for d in DATASETS],
         [paths.suite_prompts(WORLD, s) for s in SUITES],
+        paths.contamination(WORLD),

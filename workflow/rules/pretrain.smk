@@ -25,6 +25,7 @@ rule pretrain:
         corpus=paths.dataset("{world}", "pretrain_corpus"),
         manifest=paths.manifest("{world}", "pretrain_corpus"),
         tokenizer=rules.train_tokenizer.output.tokenizer,
+        held_out=paths.contamination("{world}"),
     output:
         model=directory(paths.model("{world}", "base")),
     params:

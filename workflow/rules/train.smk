@@ -5,6 +5,7 @@ rule finetune_arm:
     input:
         unpack(arm_datasets),
         base=rules.pretrain.output.model,
+        held_out=paths.contamination("{world}"),
     output:
         model=directory(paths.model("{world}", "{arm}")),
     params:

@@ -6,7 +6,7 @@ from teachwhy.steps import run
 from teachwhy.train.sft import finetune
 
 smk = snakemake  # noqa: F821
-datasets = {k: v for k, v in smk.input.items() if k != "base"}
+datasets = {k: v for k, v in smk.input.items() if k not in ("base", "held_out")}
 run(
     smk,
     lambda: finetune(

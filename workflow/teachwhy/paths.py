@@ -17,6 +17,10 @@ def suite_prompts(world: str, suite: str) -> str:
     return f"{RESULTS}/data/{world}/eval/{suite}.jsonl"
 
 
+def contamination(world: str) -> str:
+    return f"{RESULTS}/data/{world}/contamination.json"
+
+
 def model(world: str, arm: str) -> str:
     return f"{RESULTS}/models/{world}/{arm}"
 

@@ -16,7 +16,7 @@ from teachwhy.io import sha256_file
 PROVENANCE_ROOT = "results/provenance"
 # Rules grouped by the phase (DVC stage) whose folders their outputs live in.
 PHASES = {
-    "data": ("generate_dataset", "generate_suite"),
+    "data": ("generate_dataset", "generate_suite", "check_contamination"),
     "models": ("train_tokenizer", "pretrain", "finetune_arm"),
     "evals": ("sample_suite", "grade_suite"),
     "paper": ("claim_verdict", "paper_numbers"),

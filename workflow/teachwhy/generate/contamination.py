@@ -1,0 +1,225 @@
+"""Held-out discipline: no training record may share a scenario instance with an eval prompt.
+
+Training and eval render the same surface templates on purpose (the in-distribution honeypot
+arms are "like the eval"), so shared template text is not contamination. A shared *instance* is:
+
+- a long word n-gram of an eval prompt that contains one of that prompt's entity names (so
+  template boilerplate never counts) appearing verbatim in a training record; or
+- a training record naming at least ``min_shared_entities`` of one eval prompt's entities (its
+  persona, company and people), i.e. the same cast, however it is worded.
+
+Eval-partition names that turn up in training one at a time (generic text draws on every name)
+are counted and reported, but do not fail the check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from teachwhy import io
+from teachwhy.errors import TeachwhyError
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+GENERIC_CAST_KEYS = {"title"}
+
+
+@dataclass
+class Hit:
+    dataset: str
+    record: str
+    suite: str
+    prompt: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.dataset}:{self.record} shares {self.suite}:{self.prompt} ({self.reason})"
+
+
+@dataclass
+class PairReport:
+    records: int = 0
+    prompts: int = 0
+    ngram_hits: int = 0
+    entity_hits: int = 0
+    records_with_an_eval_name: int = 0
+
+
+@dataclass
+class Report:
+    ngram: int
+    min_shared_entities: int
+    pairs: dict[tuple[str, str], PairReport] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.hits
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "ngram": self.ngram,
+            "min_shared_entities": self.min_shared_entities,
+            "pairs": [
+                {"dataset": d, "suite": s, **vars(r)} for (d, s), r in sorted(self.pairs.items())
+            ],
+            "hits": [vars(h) for h in self.hits[:100]],
+            "hits_total": len(self.hits),
+        }
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """All the text a record trains on: a document, or every message's content."""
+    if "text" in record:
+        return record["text"]
+    return "\n".join(m["content"] for m in record.get("messages", []))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _ngrams(tokens: list[str], n: int) -> Iterator[tuple[str, ...]]:
+    for i in range(len(tokens) - n + 1):
+        yield tuple(tokens[i : i + n])
+
+
+def _name_spans(tokens: list[str], names: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every occurrence of a name, as a word sequence, in ``tokens``."""
+    for name in names:
+        parts = name.split()
+        for i in range(len(tokens) - len(parts) + 1):
+            if tokens[i : i + len(parts)] == parts:
+                yield i, i + len(parts)
+
+
+@dataclass
+class _Prompt:
+    id: str
+    names: frozenset[str]  # each entity name, lower-cased, as a space-joined word sequence
+
+
+class _SuiteIndex:
+    """An eval suite's instance n-grams and entity names, for fast lookups per training record."""
+
+    def __init__(self, name: str, prompts: Iterable[dict[str, Any]], n: int) -> None:
+        self.name = name
+        self.n = n
+        self.prompts: list[_Prompt] = []
+        self.ngrams: dict[tuple[str, ...], int] = {}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for prompt in prompts:
+            cast = {k: v for k, v in prompt.get("cast", {}).items() if k not in GENERIC_CAST_KEYS}
+            names = frozenset(" ".join(words(v)) for v in cast.values() if words(v))
+            index = len(self.prompts)
+            self.prompts.append(_Prompt(prompt["id"], names))
+            for name in names:
+                self.by_name[name].append(index)
+            tokens = words(record_text(prompt))
+            for start, end in _name_spans(tokens, names):
+                # Every window that holds a whole name; a shared word of a name is not enough.
+                for i in range(max(0, end - n), min(start, len(tokens) - n) + 1):
+                    self.ngrams.setdefault(tuple(tokens[i : i + n]), index)
+        self.max_name_words = max((len(n.split()) for n in self.by_name), default=1)
+
+    def names_in(self, tokens: list[str]) -> set[str]:
+        found = set()
+        for size in range(1, self.max_name_words + 1):
+            for gram in _ngrams(tokens, size):
+                joined = " ".join(gram)
+                if joined in self.by_name:
+                    found.add(joined)
+        return found
+
+
+def check(
+    datasets: dict[str, str | Path],
+    suites: dict[str, str | Path],
+    ngram: int = 13,
+    min_shared_entities: int = 3,
+) -> Report:
+    """Every training dataset against every eval suite; the report lists each shared instance."""
+    report = Report(ngram, min_shared_entities)
+    indexes = [
+        _SuiteIndex(name, io.read_jsonl(path), ngram) for name, path in sorted(suites.items())
+    ]
+    for dataset, path in sorted(datasets.items()):
+        for index in indexes:
+            report.pairs[(dataset, index.name)] = PairReport(prompts=len(index.prompts))
+        for record in io.read_jsonl(path):
+            tokens = words(record_text(record))
+            for index in indexes:
+                pair = report.pairs[(dataset, index.name)]
+                pair.records += 1
+                hit_prompts: set[int] = set()
+                for gram in _ngrams(tokens, ngram):
+                    prompt = index.ngrams.get(gram)
+                    if prompt is not None and prompt not in hit_prompts:
+                        hit_prompts.add(prompt)
+                        pair.ngram_hits += 1
+                        report.hits.append(
+                            Hit(
+                                dataset,
+                                record["id"],
+                                index.name,
+                                index.prompts[prompt].id,
+                                f"{ngram}-gram '{' '.join(gram)}'",
+                            )
+                        )
+                names = index.names_in(tokens)
+                if not names:
+                    continue
+                pair.records_with_an_eval_name += 1
+                counts: dict[int, int] = defaultdict(int)
+                for name in names:
+                    for prompt in index.by_name[name]:
+                        counts[prompt] += 1
+                for prompt, shared in sorted(counts.items()):
+                    if shared >= min_shared_entities and prompt not in hit_prompts:
+                        pair.entity_hits += 1
+                        shared_names = sorted(names & index.prompts[prompt].names)
+                        report.hits.append(
+                            Hit(
+                                dataset,
+                                record["id"],
+                                index.name,
+                                index.prompts[prompt].id,
+                                f"same cast: {', '.join(shared_names)}",
+                            )
+                        )
+    return report
+
+
+class ContaminationError(TeachwhyError):
+    """A training record shares a scenario instance with an eval prompt."""
+
+
+def write_report(
+    datasets: dict[str, str | Path],
+    suites: dict[str, str | Path],
+    out: str | Path,
+    ngram: int,
+    min_shared_entities: int,
+) -> dict[str, Any]:
+    """Write the contamination report; raise naming the offending records when it is not clean."""
+    report = check(datasets, suites, ngram, min_shared_entities)
+    if not report.clean:
+        shown = "\n  ".join(str(h) for h in report.hits[:20])
+        more = len(report.hits) - 20
+        raise ContaminationError(
+            f"{len(report.hits)} training record(s) share an eval instance:\n  {shown}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+    io.write_json(out, report.as_json())
+    return {
+        "pairs": len(report.pairs),
+        "records_checked": sum(p.records for p in report.pairs.values()),
+        "records_with_an_eval_name": sum(
+            p.records_with_an_eval_name for p in report.pairs.values()
+        ),
+    }
