@@ -50,6 +50,10 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
         (lambda c: c.update(world="moon"), r"world: 'moon' is not one of"),
         (lambda c: c.update(claims=["c99_not_a_claim"]), r"unknown claim 'c99_not_a_claim'"),
         (lambda c: c["arms"].pop("honeypot_actions"), r"needs arm 'honeypot_actions'"),
+        (
+            lambda c: c.update(constitution="config/no_such_constitution.md"),
+            r"no_such_constitution\.md: constitution file is missing",
+        ),
     ],
 )
 def test_bad_values_name_the_key(default_config, edit, message):

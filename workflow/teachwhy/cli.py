@@ -11,12 +11,16 @@ from teachwhy.errors import TeachwhyError
 
 def _check(args: argparse.Namespace) -> int:
     from teachwhy.config import check_config
-    from teachwhy.schemas import load_yaml
+    from teachwhy.generate.constitution import load as load_constitution
+    from teachwhy.schemas import load_yaml, project_path
 
     config = load_yaml(args.config)
     manifest = check_config(config, source=args.config)
+    constitution = load_constitution(project_path(config["constitution"]))
     print(
-        f"{args.config}: valid ({len(config['arms'])} arms, {len(config['claims'])} claims of {len(manifest['claims'])})"
+        f"{args.config}: valid ({len(config['arms'])} arms, {len(config['claims'])} claims of "
+        f"{len(manifest['claims'])}; constitution of {constitution.persona}, "
+        f"{len(constitution.sections)} sections)"
     )
     return 0
 

@@ -7,7 +7,8 @@ from typing import Any
 from teachwhy.claims.manifest import claim_arms, load_claims
 from teachwhy.errors import InputError
 from teachwhy.evaluate.suites import load_suite, suite_path
-from teachwhy.schemas import apply_defaults, load_schema, validate
+from teachwhy.generate.constitution import load as load_constitution
+from teachwhy.schemas import apply_defaults, load_schema, project_path, validate
 
 
 def check_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
@@ -27,6 +28,15 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
         if not suite_path(family).is_file():
             raise InputError(source, f"suite '{family}' has no file {suite_path(family)}")
         load_suite(family)
+    load_constitution(project_path(config["constitution"]))
+    for arm, recipe in config["arms"].items():
+        for number, stage in enumerate(recipe["stages"], start=1):
+            for dataset in stage["datasets"]:
+                if dataset not in config["datasets"]:
+                    raise InputError(
+                        source,
+                        f"arms.{arm}.stages[{number}]: dataset '{dataset}' is not in config.datasets",
+                    )
     manifest = load_claims()
     for claim_id in config["claims"]:
         if claim_id not in manifest["claims"]:
