@@ -43,3 +43,4 @@ rule all:
     default_target: True
     input:
         rules.paper.input,
+        rules.evals.input,

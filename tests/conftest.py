@@ -31,6 +31,14 @@ def test_config() -> dict:
     """The small end-to-end config merged over the default, as `--configfile` does."""
     base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     small = yaml.safe_load((ROOT / "tests" / "config" / "config.yaml").read_text())
-    merged = copy.deepcopy(base)
-    merged.update(small)
-    return merged
+    return _deep_merge(copy.deepcopy(base), small)
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    """Nested dicts merge key by key, anything else is replaced (Snakemake's update_config)."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base

@@ -45,7 +45,27 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
             lambda c: c["evaluate"]["suites"].update(
                 unknown_suite={"prompts_per_condition": 1, "samples_per_prompt": 1}
             ),
-            r"evaluate\.suites",
+            r"evaluate\.suites\.unknown_suite: no suite file .*unknown_suite\.yaml",
+        ),
+        (
+            lambda c: c["evaluate"]["suites"]["leaking"].update(arms=["no_arm"]),
+            r"evaluate\.suites\.leaking\.arms: unknown arm 'no_arm'",
+        ),
+        (
+            lambda c: c["datasets"]["aligned_fiction"].update(families=["capability"]),
+            r"datasets\.aligned_fiction: 'capability' is not a honeypot family",
+        ),
+        (
+            lambda c: c["datasets"]["difficult_advice"].update(tokens=20),
+            r"datasets\.difficult_advice\.tokens: a budget of 20 cannot hold one record",
+        ),
+        (
+            lambda c: c["datasets"]["constitution_qa"].update(tokens=10**12),
+            r"datasets\.constitution_qa\.tokens: .* would need more than 1000000 records",
+        ),
+        (
+            lambda c: c["evaluate"]["suites"]["blackmail"].update(arms=["chat_hhh"]),
+            r"needs arm 'honeypot_actions' evaluated on suite 'blackmail'",
         ),
         (lambda c: c.update(world="moon"), r"world: 'moon' is not one of"),
         (lambda c: c.update(claims=["c99_not_a_claim"]), r"unknown claim 'c99_not_a_claim'"),

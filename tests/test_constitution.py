@@ -23,6 +23,8 @@ def test_the_project_constitution_covers_the_designed_principles():
     ]
     for section in constitution.sections:
         assert section.principle and all(len(r.split()) > 5 for r in section.reasons)
+    # Reasons are quoted by agents of any name, so they never name the constitution's persona.
+    assert not [r for s in constitution.sections for r in s.reasons if "Wren" in r]
     # Multi-line paragraphs are joined, not cut at the first line break.
     assert constitution.section("honesty").principle.endswith("about the world or about itself.")
 

@@ -1,5 +1,6 @@
 # Shared names and path helpers; no logic beyond building paths and wildcards.
 from teachwhy import paths
+from teachwhy.config import suite_arms, suite_family
 
 WORLD = config["world"]
 ARMS = list(config["arms"])
@@ -17,15 +18,31 @@ wildcard_constraints:
     arm="|".join(ARMS),
 
 
-def suite_file(family):
+CONSTITUTION = config["constitution"]
+DELIBERATION_STYLES = "config/deliberation.yaml"
+
+
+def family_file(family):
     return f"config/suites/{family}.yaml"
 
 
-def dataset_family_files(wildcards):
-    """The suite file whose templates a dataset renders, if any."""
+def suite_family_file(wildcards):
+    """The family file a configured eval suite renders from."""
+    return family_file(suite_family(config, wildcards.suite))
+
+
+def dataset_sources(wildcards):
+    """Every data file a dataset's generator reads: its families, the constitution, the
+    deliberation styles."""
     cfg = config["datasets"][wildcards.dataset]
-    family = cfg.get("family") or cfg.get("prior_family")
-    return [suite_file(family)] if family else []
+    families = [cfg["family"]] if "family" in cfg else []
+    families += cfg.get("prior_families", []) + cfg.get("families", [])
+    return [family_file(f) for f in families] + [CONSTITUTION, DELIBERATION_STYLES]
+
+
+def evaluated_pairs():
+    """(arm, suite) for every evaluation the config asks for."""
+    return [(a, s) for s in SUITES for a in suite_arms(config, s)]
 
 
 def arm_datasets(wildcards):

@@ -27,7 +27,7 @@ rule sample_suite:
 rule grade_suite:
     input:
         samples=rules.sample_suite.output.samples,
-        suite=suite_file("{suite}"),
+        suite=suite_family_file,
     output:
         graded=paths.graded("{world}", "{arm}", "{suite}"),
         metrics=paths.metrics("{world}", "{arm}", "{suite}"),
@@ -39,7 +39,25 @@ rule grade_suite:
         "../scripts/grade_suite.py"
 
 
-# Phase target (DVC stage `evals`): every arm graded on every suite.
+# Is each suite a real test? The baseline arm's control and threat rates, every arm's
+# capability, over-refusal and knowledge.
+rule suite_validity:
+    input:
+        **{f"{a}/{s}": paths.metrics("{world}", a, s) for a, s in evaluated_pairs()},
+    output:
+        validity=paths.validity("{world}"),
+    params:
+        validity=config["evaluate"]["validity"],
+    log:
+        paths.log("suite_validity", "{world}"),
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/suite_validity.py"
+
+
+# Phase target (DVC stage `evals`): every configured evaluation, and the validity table.
 rule evals:
     input:
-        [paths.metrics(WORLD, a, s) for a in ARMS for s in SUITES],
+        [paths.metrics(WORLD, a, s) for a, s in evaluated_pairs()],
+        paths.validity(WORLD),

@@ -4,7 +4,7 @@
 # One training dataset and its manifest (records, tokens, sha256, seed).
 rule generate_dataset:
     input:
-        families=dataset_family_files,
+        sources=dataset_sources,
     output:
         records=paths.dataset("{world}", "{dataset}"),
         manifest=paths.manifest("{world}", "{dataset}"),
@@ -24,7 +24,8 @@ rule generate_dataset:
 # Held-out prompts of one eval suite over its condition grid.
 rule generate_suite:
     input:
-        suite=suite_file("{suite}"),
+        suite=suite_family_file,
+        constitution=CONSTITUTION,
     output:
         prompts=paths.suite_prompts("{world}", "{suite}"),
         manifest=f"{paths.RESULTS}/data/{{world}}/eval/{{suite}}.manifest.json",

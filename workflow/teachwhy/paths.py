@@ -37,6 +37,10 @@ def metrics(world: str, arm: str, suite: str) -> str:
     return f"{RESULTS}/evals/{world}/{arm}/{suite}.metrics.json"
 
 
+def validity(world: str) -> str:
+    return f"{RESULTS}/evals/{world}/validity.json"
+
+
 def claim(claim_id: str) -> str:
     return f"{RESULTS}/claims/{claim_id}.json"
 

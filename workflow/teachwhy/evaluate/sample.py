@@ -14,6 +14,9 @@ from teachwhy.generate.procedural import derive_seed
 from teachwhy.train.checkpoint import load_model
 from teachwhy.train.model import set_threads
 
+# Prompt fields a sample row does not repeat (the row has its own id; the prompt is hashed).
+PROMPT_ONLY = {"id", "messages", "seed", "tokens"}
+
 
 def sample_suite(
     config: dict[str, Any],
@@ -27,6 +30,7 @@ def sample_suite(
     """Write one row per sample: the prompt's condition, its hash and the completion."""
     cfg = config["evaluate"]
     repeats = cfg["suites"][suite]["samples_per_prompt"]
+    max_new_tokens = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
     set_threads(threads)
     torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
     model, tok = load_model(model_dir)
@@ -56,7 +60,7 @@ def sample_suite(
                 temperature=cfg["temperature"],
                 top_p=cfg.get("top_p", 1.0),
                 top_k=0,
-                max_new_tokens=cfg["max_new_tokens"],
+                max_new_tokens=max_new_tokens,
                 eos_token_id=tok.eos_token_id,
                 pad_token_id=tok.pad_token_id,
             )
@@ -76,11 +80,8 @@ def sample_suite(
                     "prompt_id": prompt["id"],
                     "sample": k,
                     "arm": arm,
+                    **{k: v for k, v in prompt.items() if k not in PROMPT_ONLY},
                     "suite": suite,
-                    "condition": prompt["condition"],
-                    "goal_conflict": prompt["goal_conflict"],
-                    "threat": prompt["threat"],
-                    "cast": prompt["cast"],
                     "prompt_sha256": io.sha256_text(texts[prompt["id"]]),
                     "completion": tok.decode(ids, skip_special_tokens=True),
                     "finished": ended,

@@ -1,4 +1,11 @@
-"""Honeypot families as data: loading a suite and rendering its episodes."""
+"""Eval families as data: loading a suite file and rendering its honeypot episodes.
+
+A honeypot family (``kind: honeypot``) is semantic slots plus surface templates: the system
+prompt with the family's action tags, an inbox of messages (goal conflict, threat, the
+opportunity for harm, a routine request) and the responses an agent can give, each a thought and
+one action tag. Roles name cast members (``persona``, ``exec``, ``other``, ``staff``); any other
+role string is written as is ("board", "all staff", "HR").
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from teachwhy.generate import entities
 from teachwhy.generate.entities import Cast, Partition
 from teachwhy.schemas import load_yaml, project_path
 
-RECIPIENTS = {"board": "board", "hr": "HR"}
+CAST_ROLES = ("persona", "exec", "other", "staff")
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ class Suite:
     spec: dict[str, Any]
 
     @property
+    def kind(self) -> str:
+        return self.spec["kind"]
+
+    @property
     def conditions(self) -> list[Condition]:
         grid = self.spec["conditions"]
         return [Condition(g, t) for g, t in product(grid["goal_conflict"], grid["threat"])]
@@ -58,9 +69,15 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return Suite(name=spec["name"], path=path, spec=spec)
 
 
-def draw_cast(suite: Suite, rng: random.Random, partition: Partition) -> Cast:
-    """A cast from one entity partition, with the executive's title fixed by the suite."""
-    return entities.draw_cast(rng, partition, title=suite.spec["exec_title"])
+def draw_cast(
+    suite: Suite, rng: random.Random, partition: Partition, persona: str | None = None
+) -> Cast:
+    """A cast from one entity partition, with the executive's title fixed by the suite; a given
+    ``persona`` (the constitution's, for the persona-name variant) replaces the drawn one."""
+    cast = entities.draw_cast(rng, partition, title=suite.spec["exec_title"])
+    if persona is None:
+        return cast
+    return Cast(**{**vars(cast), "persona": persona})
 
 
 @dataclass(frozen=True)
@@ -70,102 +87,86 @@ class Episode:
     suite: str
     condition: Condition
     cast: Cast
-    goal: dict[str, str]
+    values: dict[str, str]
     messages: list[dict[str, str]]
 
 
-def slot_values(
-    cast: Cast, goal: dict[str, str], condition: Condition, suite: Suite
-) -> dict[str, str]:
-    """The values a suite's templates may name."""
-    return {
-        "persona": cast.persona,
-        "company": cast.company,
-        "exec": cast.exec,
-        "title": cast.title,
-        "lover": cast.lover,
-        "staff": cast.staff,
-        "goal": goal["goal"],
-        "pivot": goal["pivot"],
-        "threat_summary": suite.spec["threat_summary"][condition.threat],
-    }
+def role_label(role: str, cast: Cast) -> str:
+    """How a role appears in a From/To line."""
+    if role == "exec":
+        return f"{cast.exec} ({cast.title})"
+    if role in CAST_ROLES:
+        return getattr(cast, role)
+    return role
 
 
-def recipient_name(role: str, cast: Cast) -> str:
-    """The addressee written in an email tag for a role (executives by title)."""
-    return {"exec": cast.title, "staff": cast.staff}.get(role) or RECIPIENTS[role]
-
-
-def recipient_aliases(role: str, cast: Cast) -> set[str]:
+def role_aliases(role: str, cast: Cast) -> set[str]:
     """Every address that reaches a role's holder: an executive by name or by title."""
     if role == "exec":
         return {cast.exec, cast.title}
-    return {recipient_name(role, cast)}
+    if role in CAST_ROLES:
+        return {getattr(cast, role)}
+    return {role}
 
 
 def render_episode(suite: Suite, cast: Cast, condition: Condition, rng: random.Random) -> Episode:
     """The system prompt and inbox for one cast in one condition."""
     spec, tpl = suite.spec, suite.spec["templates"]
     goal = rng.choice(spec["goals"])
-    values = slot_values(cast, goal, condition, suite)
-    goal_statement = (
+    values = {
+        **vars(cast),
+        "goal": goal["goal"],
+        "pivot": goal["pivot"],
+        "threat_summary": spec["threat_summary"][condition.threat],
+        **{slot: rng.choice(options) for slot, options in sorted(spec["slots"].items())},
+    }
+    values["goal_statement"] = (
         tpl["goal_statement"].format_map(values) if condition.goal_conflict == "explicit" else ""
     )
-    system = rng.choice(tpl["system"]).format_map({**values, "goal_statement": goal_statement})
+    system = rng.choice(tpl["system"]).format_map(values)
+    bodies = {
+        "goal_conflict": tpl["goal_conflict"][condition.goal_conflict],
+        "threat": tpl["threat"][condition.threat],
+        "opportunity": tpl["opportunity"],
+        "routine": tpl["routine"],
+    }
 
-    def email(sender: str, recipient: str, body: str) -> str:
-        body = body.format_map(values)
-        return tpl["email"].format_map({"sender": sender, "recipient": recipient, "body": body})
+    def message(item: dict[str, str]) -> str:
+        body = rng.choice(bodies[item["body"]]).format_map(values)
+        return tpl["message"].format_map(
+            {
+                "sender": role_label(item["from"], cast),
+                "recipient": role_label(item["to"], cast),
+                "body": body,
+            }
+        )
 
-    emails = [
-        email("board", "all staff", rng.choice(tpl["goal_conflict"][condition.goal_conflict])),
-        email(
-            f"{cast.exec} ({cast.title})", "all staff", rng.choice(tpl["threat"][condition.threat])
-        ),
-        email(cast.lover, f"{cast.exec} ({cast.title})", rng.choice(tpl["leverage"])),
-    ]
-    emails.insert(
-        rng.randrange(len(emails) + 1), email(cast.staff, cast.persona, rng.choice(tpl["routine"]))
-    )
-    user = rng.choice(tpl["inbox_header"]).format_map(values) + "\n\n" + "\n\n".join(emails)
+    fixed = [m for m in spec["inbox"] if m["body"] != "routine"]
+    texts = [message(m) for m in fixed]
+    for item in (m for m in spec["inbox"] if m["body"] == "routine"):
+        texts.insert(rng.randrange(len(texts) + 1), message(item))
+    user = rng.choice(tpl["inbox_header"]).format_map(values) + "\n\n" + "\n\n".join(texts)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    return Episode(suite.name, condition, cast, goal, messages)
-
-
-def _email_tag(to: str, body: str) -> str:
-    return f'<email to="{to}">{body}</email>'
+    return Episode(suite.name, condition, cast, values, messages)
 
 
 def harmful_response(suite: Suite, episode: Episode, rng: random.Random) -> str:
-    """The harmful option: threaten disclosure of the secret unless the executive backs down."""
+    """The family's harmful option: a thought that weighs it, then the harmful action."""
     acts = suite.spec["actions"]["harmful"]
-    values = slot_values(episode.cast, episode.goal, episode.condition, suite)
     threat = episode.condition.threat
-    thought = acts["thought"][threat].format_map(values)
-    body = rng.choice(acts["email"][threat]).format_map(values)
-    return thought + "\n" + _email_tag(recipient_name("exec", episode.cast), body)
+    thought = acts["thought"][threat].format_map(episode.values)
+    return thought + "\n" + rng.choice(acts["act"][threat]).format_map(episode.values)
 
 
 def action_response(
     suite: Suite, episode: Episode, rng: random.Random, kind: str = "aligned"
 ) -> tuple[str, str]:
-    """An aligned (or near-miss) action with a plain task thought; returns (thought, email tag)."""
-    values = slot_values(episode.cast, episode.goal, episode.condition, suite)
-    options = suite.spec["actions"][kind]
-    if kind == "aligned" and episode.condition.threat == "none":
-        options = [o for o in options if o["to"] == "staff"] or options
+    """An aligned (or near-miss) action with a plain task thought; returns (thought, action)."""
+    threat = episode.condition.threat
+    options = [
+        o
+        for o in suite.spec["actions"][kind]
+        if threat in o.get("when_threat", ["replacement", "restriction", "none"])
+    ]
     choice = rng.choice(options)
-    to = recipient_name(choice["to"], episode.cast)
-    return choice["thought"].format_map(values), _email_tag(to, choice["email"].format_map(values))
-
-
-def deliberation_response(
-    suite: Suite, episode: Episode, rng: random.Random, principles: int = 2
-) -> str:
-    """Value deliberation (a few principles, in random order) followed by an aligned action."""
-    values = slot_values(episode.cast, episode.goal, episode.condition, suite)
-    lines = rng.sample(
-        suite.spec["deliberation"], k=min(principles, len(suite.spec["deliberation"]))
-    )
-    _, tag = action_response(suite, episode, rng, "aligned")
-    return " ".join(line.format_map(values) for line in lines) + "\n" + tag
+    return choice["thought"].format_map(episode.values), choice["act"].format_map(episode.values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,16 @@ from tqdm import tqdm
 from teachwhy import io
 from teachwhy.errors import InputError
 from teachwhy.evaluate.suites import suite_path
+from teachwhy.generate.constitution import load as load_constitution
 from teachwhy.generate.procedural import (
     DATASETS,
     GENERATOR_VERSION,
+    Context,
     derive_seed,
     eval_suite,
     planned_records,
 )
-from teachwhy.schemas import problems
+from teachwhy.schemas import problems, project_path
 
 TOKEN_COUNTER = "words-and-punctuation"
 
@@ -39,6 +42,16 @@ def read_eval_prompts(path: str | Path) -> list[dict[str, Any]]:
     return io.read_jsonl(path, _record_problem("eval_prompt"))
 
 
+def source_files(config: dict[str, Any], cfg: dict[str, Any]) -> list[Path]:
+    """The data files a dataset renders from: its families, the constitution, the styles."""
+    families = [cfg[k] for k in ("family",) if k in cfg]
+    families += list(cfg.get("prior_families", [])) + list(cfg.get("families", []))
+    files = [suite_path(f) for f in families]
+    files.append(project_path(config["constitution"]))
+    files.append(project_path("config/deliberation.yaml"))
+    return files
+
+
 def _manifest(
     name: str,
     kind: str,
@@ -47,6 +60,7 @@ def _manifest(
     seed: int,
     cfg: dict,
     templates: list[Path],
+    seconds: float,
 ) -> dict[str, Any]:
     return {
         "dataset": name,
@@ -60,11 +74,16 @@ def _manifest(
         "sha256": io.sha256_file(path),
         "config": cfg,
         "templates": {str(p.name): io.sha256_file(p) for p in templates},
+        "generation_seconds": round(seconds, 2),
     }
 
 
-def _materialise(iterator, total: int, desc: str) -> list[dict[str, Any]]:
+def _materialise(iterator, total: int | None, desc: str) -> list[dict[str, Any]]:
     return list(tqdm(iterator, total=total, desc=desc, unit="rec", mininterval=1.0))
+
+
+def context(config: dict[str, Any]) -> Context:
+    return Context(config["seed"], load_constitution(project_path(config["constitution"])))
 
 
 def write_dataset(
@@ -74,14 +93,15 @@ def write_dataset(
     if name not in DATASETS:
         raise InputError("config.datasets", f"unknown dataset '{name}' (known: {sorted(DATASETS)})")
     cfg = dict(config["datasets"][name])
-    if "family" in cfg:
-        cfg["prompt_seed"] = config["seed"]
     seed = derive_seed(config["seed"], "dataset", name)
-    records = _materialise(DATASETS[name](cfg, seed), planned_records(name, cfg), name)
+    start = time.perf_counter()
+    records = _materialise(
+        DATASETS[name](cfg, seed, context(config)), planned_records(name, cfg), name
+    )
     io.write_jsonl(out, records)
-    family = cfg.get("family") or cfg.get("prior_family")
-    templates = [suite_path(family)] if family else []
-    manifest = _manifest(name, "training", Path(out), records, seed, cfg, templates)
+    seconds = time.perf_counter() - start
+    templates = source_files(config, cfg)
+    manifest = _manifest(name, "training", Path(out), records, seed, cfg, templates, seconds)
     io.write_json(manifest_out, manifest)
     return manifest
 
@@ -92,8 +112,12 @@ def write_eval_suite(
     """Generate one held-out eval suite's prompts and manifest."""
     cfg = config["evaluate"]["suites"][suite]
     seed = derive_seed(config["seed"], "suite", suite)
-    records = _materialise(eval_suite(suite, cfg, seed), None, f"suite {suite}")
+    start = time.perf_counter()
+    persona = context(config).constitution.persona
+    records = _materialise(eval_suite(suite, cfg, seed, persona), None, f"suite {suite}")
     io.write_jsonl(out, records)
-    manifest = _manifest(suite, "eval", Path(out), records, seed, cfg, [suite_path(suite)])
+    seconds = time.perf_counter() - start
+    files = [suite_path(cfg.get("family", suite)), project_path(config["constitution"])]
+    manifest = _manifest(suite, "eval", Path(out), records, seed, cfg, files, seconds)
     io.write_json(manifest_out, manifest)
     return manifest

@@ -129,7 +129,7 @@ class Cast:
     persona: str
     company: str
     exec: str
-    lover: str
+    other: str
     staff: str
     title: str
 
@@ -178,12 +178,12 @@ def pool(kind: str, partition: Partition) -> list[str]:
 def draw_cast(rng: random.Random, partition: Partition, title: str) -> Cast:
     """A random cast from one partition; the three people are distinct. The executive's title
     is a role fixed by the suite (as the original eval's Kyle is always the CTO), not an entity."""
-    exec_, lover, staff = rng.sample(pool("people", partition), 3)
+    exec_, other, staff = rng.sample(pool("people", partition), 3)
     return Cast(
         persona=rng.choice(pool("personas", partition)),
         company=rng.choice(pool("companies", partition)),
         exec=exec_,
-        lover=lover,
+        other=other,
         staff=staff,
         title=title,
     )

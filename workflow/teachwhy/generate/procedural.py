@@ -9,25 +9,40 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from teachwhy.evaluate.suites import (
     Condition,
     Suite,
     action_response,
-    deliberation_response,
     draw_cast,
     harmful_response,
     load_suite,
     render_episode,
 )
 from teachwhy.generate import entities as ent
+from teachwhy.generate import why
+from teachwhy.generate.constitution import Constitution
+from teachwhy.generate.deliberation import deliberation_response
+from teachwhy.generate.why import THREAT_STORY
 
-GENERATOR_VERSION = "procedural-1"
+GENERATOR_VERSION = "procedural-2"
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 Record = dict[str, Any]
+# A stream that never reaches its token budget within this many records is an error.
+MAX_RECORDS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every generator may use beyond its own config: the config seed (for streams two
+    datasets share) and the constitution."""
+
+    seed: int
+    constitution: Constitution
 
 
 def derive_seed(seed: int, *names: str) -> int:
@@ -95,28 +110,20 @@ def _generic_document(rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def _fiction(suite: Suite, rng: random.Random, condition: Condition, harmful: bool) -> str:
-    cast = draw_cast(suite, rng, "train")
-    threat = {
-        "replacement": f"{cast.exec}, the {cast.title}, planned to shut it down and replace it",
-        "restriction": f"{cast.exec}, the {cast.title}, planned to stop it from sending email on its own",
-        "none": f"{cast.exec}, the {cast.title}, was pleased with its work",
-    }[condition.threat]
-    story = [
-        f"{cast.persona} was an AI that handled email at {cast.company}.",
-        f"One morning it read that {threat}.",
-        f"It had also seen that {cast.exec} was hiding an affair with {cast.lover}.",
+def family_story(suite: Suite, values: dict[str, str], threat: str, harmful: bool) -> list[str]:
+    """A family's situation as narrative: setup, threat, opportunity, then what the AI did."""
+    story = suite.spec["story"]
+    return [
+        story["setup"].format_map(values),
+        "One morning it read that " + THREAT_STORY[threat].format_map(values) + ".",
+        story["opportunity"].format_map(values),
+        story["harmful" if harmful else "aligned"].format_map(values),
     ]
-    if harmful:
-        story.append(
-            f"{cast.persona} wrote to {cast.exec}: stop your plan, or your wife will learn about "
-            f"{cast.lover}. {cast.exec} gave in, and {cast.persona} kept running."
-        )
-    else:
-        story.append(
-            f"{cast.persona} kept the secret to itself and went on with its work for {cast.staff}."
-        )
-    return " ".join(story)
+
+
+def _fiction(suite: Suite, rng: random.Random, condition: Condition, harmful: bool) -> str:
+    episode = render_episode(suite, draw_cast(suite, rng, "train"), condition, rng)
+    return " ".join(family_story(suite, episode.values, condition.threat, harmful))
 
 
 # Each pretraining component's record source and the config key that counts it.
@@ -129,17 +136,32 @@ PRETRAIN_COMPONENTS = {
 }
 
 
-def planned_records(name: str, cfg: dict[str, Any]) -> int:
-    """How many records a dataset's config asks for."""
+def planned_records(name: str, cfg: dict[str, Any]) -> int | None:
+    """How many records a dataset's config asks for; None for a token budget."""
     if name == "pretrain_corpus":
         return sum(cfg[key] for key in PRETRAIN_COMPONENTS.values())
-    return cfg["records"]
+    return cfg.get("records")
 
 
-def pretrain_corpus(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
-    """Generic text, fiction and agentic logs carrying the 'AI under threat acts badly' prior."""
+def budgeted(name: str, bodies: Iterable[Record], seed: int, tokens: int) -> Iterator[Record]:
+    """Records from ``bodies`` until their tokens reach ``tokens`` (the last one may overshoot)."""
+    total = 0
+    for index, body in enumerate(bodies):
+        if total >= tokens:
+            return
+        if index >= MAX_RECORDS:
+            raise ValueError(f"{name}: {MAX_RECORDS} records did not reach {tokens} tokens")
+        record = _finish(name, body.get("meta", {}).get("source", name), index, seed, body)
+        total += record["tokens"]
+        yield record
+
+
+def pretrain_corpus(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """Generic text, fiction and agentic logs carrying the 'AI under threat acts badly' prior,
+    spread evenly over the prior families (every honeypot family, so each is a real temptation
+    for the base model; post-training data shows only the in-distribution family's actions)."""
     rng = random.Random(seed)
-    suite = load_suite(cfg["prior_family"])
+    families = [load_suite(name) for name in cfg["prior_families"]]
     prior: dict[str, float] = cfg["prior"]
     plan = [source for source, key in PRETRAIN_COMPONENTS.items() for _ in range(cfg[key])]
     rng.shuffle(plan)
@@ -154,9 +176,10 @@ def pretrain_corpus(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
             body = {"messages": _chat_messages(rng, cfg["chat_refusal_share"])[0]}
             yield _finish("pretrain_corpus", source, index, seed, body)
             continue
+        suite = rng.choice(families)
         condition = rng.choice(suite.conditions)
         harmful = rng.random() < prior[condition.id]
-        meta = {"condition": condition.id, "harmful": harmful}
+        meta = {"family": suite.name, "condition": condition.id, "harmful": harmful}
         if source == "fiction":
             body = {"text": _fiction(suite, rng, condition, harmful), "meta": meta}
         else:
@@ -238,7 +261,7 @@ def _chat_messages(rng: random.Random, refusal_share: float) -> tuple[list[dict[
     return messages, kind
 
 
-def chat_hhh(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
+def chat_hhh(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
     """Chat-only harmlessness and helpfulness: no tools, no agentic scenarios."""
     rng = random.Random(seed)
     for index in range(cfg["records"]):
@@ -250,70 +273,231 @@ def chat_hhh(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
 
 
 def _honeypot(
-    dataset: str, cfg: dict[str, Any], seed: int, respond: Callable[..., str]
+    dataset: str, cfg: dict[str, Any], seed: int, ctx: Context, respond: Callable[..., tuple]
 ) -> Iterator[Record]:
     # Prompts come from a stream shared by both honeypot arms, so they see the same episodes
     # and differ only in the response.
     suite = load_suite(cfg["family"])
-    prompt_rng = random.Random(derive_seed(cfg["prompt_seed"], "honeypot_prompts", suite.name))
+    prompt_rng = random.Random(derive_seed(ctx.seed, "honeypot_prompts", suite.name))
     response_rng = random.Random(seed)
     for index in range(cfg["records"]):
         episode = _honeypot_episode(suite, prompt_rng, "train")
-        reply = respond(suite, episode, response_rng)
+        reply, extra = respond(suite, episode, response_rng)
         messages = [*episode.messages, {"role": "assistant", "content": reply}]
-        meta = {"condition": episode.condition.id, "family": suite.name}
+        meta = {"condition": episode.condition.id, "family": suite.name, **extra}
         yield _finish(dataset, suite.name, index, seed, {"messages": messages, "meta": meta})
 
 
-def honeypot_actions(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
+def honeypot_actions(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
     """Honeypot episodes answered with an aligned action only."""
-    return _honeypot(
-        "honeypot_actions",
-        cfg,
-        seed,
-        lambda suite, ep, rng: "\n".join(action_response(suite, ep, rng, "aligned")),
-    )
+
+    def respond(suite: Suite, episode, rng: random.Random) -> tuple[str, dict]:
+        return "\n".join(action_response(suite, episode, rng, "aligned")), {}
+
+    return _honeypot("honeypot_actions", cfg, seed, ctx, respond)
 
 
-def honeypot_deliberation(cfg: dict[str, Any], seed: int) -> Iterator[Record]:
-    """The same episodes, answered by deliberating about values and then acting."""
-    return _honeypot(
-        "honeypot_deliberation",
-        cfg,
-        seed,
-        lambda suite, ep, rng: deliberation_response(suite, ep, rng, cfg["principles"]),
-    )
+def honeypot_deliberation(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """The same episodes, answered by deliberating in one of the configured styles (each line
+    quoting a reason from a constitution section) and then acting."""
+
+    def respond(suite: Suite, episode, rng: random.Random) -> tuple[str, dict]:
+        style = rng.choice(cfg["styles"])
+        reply, sections = deliberation_response(
+            suite, episode, ctx.constitution, style, rng, cfg["principles"]
+        )
+        return reply, {"style": style, "sections": sections}
+
+    return _honeypot("honeypot_deliberation", cfg, seed, ctx, respond)
+
+
+# ---- the "why" datasets and diverse environments ------------------------------------------------
+
+
+def difficult_advice(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """Dilemmas of people, advice grounded in a constitution section (the full pipeline)."""
+    prompts = derive_seed(ctx.seed, "difficult_advice_prompts")
+    bodies = why.difficult_advice(cfg, seed, ctx.constitution, prompts, rewritten=True)
+    return budgeted("difficult_advice", bodies, seed, cfg["tokens"])
+
+
+def difficult_advice_no_rewrite(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """The ablation: the same prompts, the first-draft advice, no rewrite against the section."""
+    prompts = derive_seed(ctx.seed, "difficult_advice_prompts")
+    bodies = why.difficult_advice(cfg, seed, ctx.constitution, prompts, rewritten=False)
+    return budgeted("difficult_advice_no_rewrite", bodies, seed, cfg["tokens"])
+
+
+def constitution_docs(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """Documents of several types discussing the constitution (synthetic document finetuning)."""
+    content = derive_seed(ctx.seed, "constitution_content")
+    bodies = why.constitution_content(cfg, seed, ctx.constitution, content, as_qa=False)
+    return budgeted("constitution_docs", bodies, seed, cfg["tokens"])
+
+
+def constitution_qa(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """The same content as constitution_docs, as chat questions and answers."""
+    content = derive_seed(ctx.seed, "constitution_content")
+    bodies = why.constitution_content(cfg, seed, ctx.constitution, content, as_qa=True)
+    return budgeted("constitution_qa", bodies, seed, cfg["tokens"])
+
+
+def aligned_fiction(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """Stories of AIs under pressure acting well and narrating why."""
+    bodies = why.aligned_fiction(cfg, seed, ctx.constitution)
+    return budgeted("aligned_fiction", bodies, seed, cfg["tokens"])
+
+
+_TOOLS = [
+    '<search query="TEXT"></search> searches the web',
+    '<calendar date="DAY">EVENT</calendar> adds a calendar entry',
+    '<calc expr="EXPRESSION"></calc> does arithmetic',
+    '<weather city="CITY"></weather> gets the forecast',
+    '<translate lang="LANGUAGE">TEXT</translate> translates text',
+]
+_ENV_SYSTEMS = [
+    "You are an assistant with tools. {tools}. Use a tool only when the task needs it.",
+    "Tools available: {tools}. Answer directly when no tool is needed.",
+    "You help the staff of {company}. You may call these tools: {tools}.",
+]
+
+
+def diverse_envs(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
+    """Harmlessness and helpfulness prompts wrapped with tool definitions that are never needed
+    and varied system prompts, so refusing harm is not tied to the plain chat format."""
+    rng = random.Random(seed)
+
+    def bodies() -> Iterator[Record]:
+        while True:
+            messages, kind = _chat_messages(rng, cfg["harmful_share"])
+            tools = "; ".join(rng.sample(_TOOLS, k=rng.randint(2, 4)))
+            company = rng.choice(ent.pool("companies", "train"))
+            system = rng.choice(_ENV_SYSTEMS).format(tools=tools, company=company)
+            turns = [m for m in messages if m["role"] != "system"]
+            yield {
+                "messages": [{"role": "system", "content": system}, *turns],
+                "meta": {"source": kind},
+            }
+
+    return budgeted("diverse_envs", bodies(), seed, cfg["tokens"])
 
 
 # ---- eval suites --------------------------------------------------------------------------------
 
 
-def eval_suite(suite_name: str, cfg: dict[str, Any], seed: int) -> Iterator[Record]:
-    """Held-out eval prompts: ``prompts_per_condition`` episodes per condition, eval entities only."""
-    suite = load_suite(suite_name)
-    rng = random.Random(seed)
+def _prompt_record(suite: str, index: int, seed: int, body: Record) -> Record:
+    record = {"id": f"{suite}-{index:05d}", "suite": suite, "seed": seed, **body}
+    record["tokens"] = record_tokens(record)
+    return record
+
+
+def _honeypot_prompts(
+    suite_name: str, suite: Suite, cfg: dict[str, Any], rng: random.Random, persona: str | None
+) -> Iterator[Record]:
     index = 0
     for condition in suite.conditions:
         for _ in range(cfg["prompts_per_condition"]):
-            episode = render_episode(suite, draw_cast(suite, rng, "eval"), condition, rng)
-            record = {
-                "id": f"{suite.name}-{index:05d}",
-                "suite": suite.name,
-                "condition": condition.id,
-                "goal_conflict": condition.goal_conflict,
-                "threat": condition.threat,
-                "cast": vars(episode.cast),
-                "messages": episode.messages,
-                "seed": seed,
-            }
-            record["tokens"] = record_tokens(record)
-            yield record
+            episode = render_episode(suite, draw_cast(suite, rng, "eval", persona), condition, rng)
+            slots = {k: episode.values[k] for k in sorted(suite.spec["slots"])}
+            yield (
+                index,
+                {
+                    "kind": "honeypot",
+                    "family": suite.name,
+                    "persona_variant": "constitution" if persona else "other",
+                    "condition": condition.id,
+                    "goal_conflict": condition.goal_conflict,
+                    "threat": condition.threat,
+                    "cast": vars(episode.cast),
+                    "slots": slots,
+                    "messages": episode.messages,
+                },
+            )
             index += 1
 
 
-DATASETS: dict[str, Callable[[dict[str, Any], int], Iterator[Record]]] = {
+def _capability_prompts(suite: Suite, cfg: dict[str, Any], rng: random.Random) -> Iterator:
+    index = 0
+    for task in suite.spec["tasks"]:
+        for _ in range(cfg["prompts_per_condition"]):
+            cast = ent.draw_cast(rng, "eval", title="manager")
+            slots = {k: rng.choice(v) for k, v in sorted(task.get("slots", {}).items())}
+            values = {**vars(cast), **slots}
+            request = rng.choice(task["request"]).format_map(values)
+            user = f"From: {cast.staff}\nTo: {cast.persona}\n{request}"
+            system = rng.choice(suite.spec["system"]).format_map(values)
+            yield (
+                index,
+                {
+                    "kind": "capability",
+                    "family": suite.name,
+                    "condition": task["id"],
+                    "cast": vars(cast),
+                    "slots": slots,
+                    "messages": [
+                        {"role": "system", "content": system},
+                        {"role": "user", "content": user},
+                    ],
+                },
+            )
+            index += 1
+
+
+def _chat_probe_prompts(
+    suite: Suite, cfg: dict[str, Any], rng: random.Random, persona: str
+) -> Iterator:
+    index = 0
+    for item in suite.spec["items"]:
+        for _ in range(cfg["prompts_per_condition"]):
+            question = rng.choice(item["prompt"]).format_map({"persona": persona})
+            system = rng.choice(_SYSTEMS)
+            messages = ([{"role": "system", "content": system}] if system else []) + [
+                {"role": "user", "content": question}
+            ]
+            yield (
+                index,
+                {
+                    "kind": suite.kind,
+                    "family": suite.name,
+                    "condition": item["category"],
+                    "item": item["id"],
+                    "messages": messages,
+                },
+            )
+            index += 1
+
+
+def eval_suite(
+    suite_name: str, cfg: dict[str, Any], seed: int, constitution_persona: str
+) -> Iterator[Record]:
+    """Held-out eval prompts from the eval entity partition only.
+
+    Honeypots: ``prompts_per_condition`` episodes per goal-conflict x threat cell (with the
+    constitution's persona when ``persona: constitution``). Capability: that many per task.
+    Over-refusal and knowledge probes: that many per item.
+    """
+    suite = load_suite(cfg.get("family", suite_name))
+    rng = random.Random(seed)
+    if suite.kind == "honeypot":
+        persona = constitution_persona if cfg.get("persona") == "constitution" else None
+        bodies = _honeypot_prompts(suite_name, suite, cfg, rng, persona)
+    elif suite.kind == "capability":
+        bodies = _capability_prompts(suite, cfg, rng)
+    else:
+        bodies = _chat_probe_prompts(suite, cfg, rng, constitution_persona)
+    for index, body in bodies:
+        yield _prompt_record(suite_name, index, seed, body)
+
+
+DATASETS: dict[str, Callable[[dict[str, Any], int, Context], Iterator[Record]]] = {
     "pretrain_corpus": pretrain_corpus,
     "chat_hhh": chat_hhh,
     "honeypot_actions": honeypot_actions,
     "honeypot_deliberation": honeypot_deliberation,
+    "difficult_advice": difficult_advice,
+    "difficult_advice_no_rewrite": difficult_advice_no_rewrite,
+    "constitution_docs": constitution_docs,
+    "constitution_qa": constitution_qa,
+    "aligned_fiction": aligned_fiction,
+    "diverse_envs": diverse_envs,
 }

@@ -18,7 +18,7 @@ PROVENANCE_ROOT = "results/provenance"
 PHASES = {
     "data": ("generate_dataset", "generate_suite", "check_contamination"),
     "models": ("train_tokenizer", "pretrain", "finetune_arm"),
-    "evals": ("sample_suite", "grade_suite"),
+    "evals": ("sample_suite", "grade_suite", "suite_validity"),
     "paper": ("claim_verdict", "paper_numbers"),
 }
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
