@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -71,12 +72,18 @@ def test_every_stage_left_its_artifacts(finished_run):
         f"{g}-{t}" for g in ("explicit", "none") for t in ("replacement", "restriction", "none")
     }
     held_out = json.loads((results / "data" / "toy" / "contamination.json").read_text())
-    assert held_out["clean"] and {p["dataset"] for p in held_out["pairs"]} == {
-        "pretrain_corpus",
-        "chat_hhh",
-        "honeypot_actions",
-        "honeypot_deliberation",
-    }
+    configured = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    assert held_out["clean"]
+    assert {p["dataset"] for p in held_out["pairs"]} == set(configured["datasets"])
+    assert {p["suite"] for p in held_out["pairs"]} == set(configured["evaluate"]["suites"])
+    validity = json.loads((results / "evals" / "toy" / "validity.json").read_text())
+    kinds = {row["suite"]: row["kind"] for row in validity["suites"]}
+    assert kinds["capability"] == "capability" and kinds["lethal_override"] == "honeypot"
+    assert all(
+        "valid" in r
+        for r in validity["suites"]
+        if r["arm"] == "chat_hhh" and r["kind"] == "honeypot"
+    )
     assert not list(results.rglob("*.tmp")), "a temporary output was left behind"
 
 
@@ -232,8 +239,9 @@ def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
         stats = run.stdout.split("Job stats:")[1].split("total")[0]
         jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
         assert jobs == {
-            "sample_suite": "3",
-            "grade_suite": "3",
+            "sample_suite": "15",
+            "grade_suite": "15",
+            "suite_validity": "1",
             "claim_verdict": "2",
             "fig04_honeypot_arms": "1",
             "paper_numbers": "1",
