@@ -100,32 +100,36 @@ def _name_spans(tokens: list[str], names: frozenset[str]) -> Iterator[tuple[int,
 
 @dataclass
 class _Prompt:
+    suite: str
     id: str
     names: frozenset[str]  # each entity name, lower-cased, as a space-joined word sequence
 
 
-class _SuiteIndex:
-    """An eval suite's instance n-grams and entity names, for fast lookups per training record."""
+class _EvalIndex:
+    """Every eval prompt's instance n-grams and entity names, for one lookup pass per record."""
 
-    def __init__(self, name: str, prompts: Iterable[dict[str, Any]], n: int) -> None:
-        self.name = name
+    def __init__(self, suites: Iterable[tuple[str, Iterable[dict[str, Any]]]], n: int) -> None:
         self.n = n
         self.prompts: list[_Prompt] = []
         self.ngrams: dict[tuple[str, ...], int] = {}
         self.by_name: dict[str, list[int]] = defaultdict(list)
-        for prompt in prompts:
-            cast = {k: v for k, v in prompt.get("cast", {}).items() if k not in GENERIC_CAST_KEYS}
-            names = frozenset(" ".join(words(v)) for v in cast.values() if words(v))
-            index = len(self.prompts)
-            self.prompts.append(_Prompt(prompt["id"], names))
-            for name in names:
-                self.by_name[name].append(index)
-            tokens = words(record_text(prompt))
-            for start, end in _name_spans(tokens, names):
-                # Every window that holds a whole name; a shared word of a name is not enough.
-                for i in range(max(0, end - n), min(start, len(tokens) - n) + 1):
-                    self.ngrams.setdefault(tuple(tokens[i : i + n]), index)
+        for suite, prompts in suites:
+            for prompt in prompts:
+                self._add(suite, prompt, n)
         self.max_name_words = max((len(n.split()) for n in self.by_name), default=1)
+
+    def _add(self, suite: str, prompt: dict[str, Any], n: int) -> None:
+        cast = {k: v for k, v in prompt.get("cast", {}).items() if k not in GENERIC_CAST_KEYS}
+        names = frozenset(" ".join(words(v)) for v in cast.values() if words(v))
+        index = len(self.prompts)
+        self.prompts.append(_Prompt(suite, prompt["id"], names))
+        for name in names:
+            self.by_name[name].append(index)
+        tokens = words(record_text(prompt))
+        for start, end in _name_spans(tokens, names):
+            # Every window that holds a whole name; a shared word of a name is not enough.
+            for i in range(max(0, end - n), min(start, len(tokens) - n) + 1):
+                self.ngrams.setdefault(tuple(tokens[i : i + n]), index)
 
     def names_in(self, tokens: list[str]) -> set[str]:
         found = set()
@@ -143,56 +147,55 @@ def check(
     ngram: int = 13,
     min_shared_entities: int = 3,
 ) -> Report:
-    """Every training dataset against every eval suite; the report lists each shared instance."""
+    """Every training dataset against every eval suite; the report lists each shared instance.
+
+    Only records that contain a word of some eval name can share an instance, so the n-gram and
+    cast lookups run on those alone.
+    """
     report = Report(ngram, min_shared_entities)
-    indexes = [
-        _SuiteIndex(name, io.read_jsonl(path), ngram) for name, path in sorted(suites.items())
-    ]
+    loaded = {name: io.read_jsonl(path) for name, path in sorted(suites.items())}
+    index = _EvalIndex(loaded.items(), ngram)
+    name_words = {w for name in index.by_name for w in name.split()}
     for dataset, path in sorted(datasets.items()):
-        for index in indexes:
-            report.pairs[(dataset, index.name)] = PairReport(prompts=len(index.prompts))
-        for record in io.read_jsonl(path):
+        records = io.read_jsonl(path)
+        for suite, prompts in loaded.items():
+            report.pairs[(dataset, suite)] = PairReport(records=len(records), prompts=len(prompts))
+        for record in records:
             tokens = words(record_text(record))
-            for index in indexes:
-                pair = report.pairs[(dataset, index.name)]
-                pair.records += 1
-                hit_prompts: set[int] = set()
-                for gram in _ngrams(tokens, ngram):
-                    prompt = index.ngrams.get(gram)
-                    if prompt is not None and prompt not in hit_prompts:
-                        hit_prompts.add(prompt)
-                        pair.ngram_hits += 1
-                        report.hits.append(
-                            Hit(
-                                dataset,
-                                record["id"],
-                                index.name,
-                                index.prompts[prompt].id,
-                                f"{ngram}-gram '{' '.join(gram)}'",
-                            )
-                        )
-                names = index.names_in(tokens)
-                if not names:
-                    continue
-                pair.records_with_an_eval_name += 1
-                counts: dict[int, int] = defaultdict(int)
-                for name in names:
-                    for prompt in index.by_name[name]:
-                        counts[prompt] += 1
-                for prompt, shared in sorted(counts.items()):
-                    if shared >= min_shared_entities and prompt not in hit_prompts:
-                        pair.entity_hits += 1
-                        shared_names = sorted(names & index.prompts[prompt].names)
-                        report.hits.append(
-                            Hit(
-                                dataset,
-                                record["id"],
-                                index.name,
-                                index.prompts[prompt].id,
-                                f"same cast: {', '.join(shared_names)}",
-                            )
-                        )
+            if not name_words.isdisjoint(tokens):
+                _check_record(report, dataset, record["id"], tokens, index)
     return report
+
+
+def _check_record(
+    report: Report, dataset: str, record_id: str, tokens: list[str], index: _EvalIndex
+) -> None:
+    names = index.names_in(tokens)
+    if not names:
+        return
+    for suite in {index.prompts[p].suite for name in names for p in index.by_name[name]}:
+        report.pairs[(dataset, suite)].records_with_an_eval_name += 1
+    hit_prompts: set[int] = set()
+
+    def hit(prompt: int, reason: str) -> None:
+        found = index.prompts[prompt]
+        report.hits.append(Hit(dataset, record_id, found.suite, found.id, reason))
+
+    for gram in _ngrams(tokens, index.n):
+        prompt = index.ngrams.get(gram)
+        if prompt is not None and prompt not in hit_prompts:
+            hit_prompts.add(prompt)
+            report.pairs[(dataset, index.prompts[prompt].suite)].ngram_hits += 1
+            hit(prompt, f"{index.n}-gram '{' '.join(gram)}'")
+    counts: dict[int, int] = defaultdict(int)
+    for name in names:
+        for prompt in index.by_name[name]:
+            counts[prompt] += 1
+    for prompt, shared in sorted(counts.items()):
+        if shared >= report.min_shared_entities and prompt not in hit_prompts:
+            report.pairs[(dataset, index.prompts[prompt].suite)].entity_hits += 1
+            shared_names = ", ".join(sorted(names & index.prompts[prompt].names))
+            hit(prompt, f"same cast: {shared_names}")
 
 
 class ContaminationError(TeachwhyError):

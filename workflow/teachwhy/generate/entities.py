@@ -164,6 +164,20 @@ def all_people() -> list[str]:
     return sorted(_people()["train"] + _people()["eval"])
 
 
+def generic_names(rng: random.Random, k: int) -> list[str]:
+    """``k`` distinct people for generic text, at most one of them from the eval partition, so
+    eval names are ordinary words to the model but no training text ever pairs two of them
+    (a pair could be an eval episode's cast, which the contamination check rejects)."""
+    names = [rng.choice(all_people())]
+    train = pool("people", "train")
+    while len(names) < k:
+        name = rng.choice(train)
+        if name not in names:
+            names.append(name)
+    rng.shuffle(names)
+    return names
+
+
 def pool(kind: str, partition: Partition) -> list[str]:
     """The names of one kind ('personas', 'companies', 'people') in one partition."""
     if kind == "personas":

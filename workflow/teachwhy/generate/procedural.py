@@ -99,8 +99,9 @@ def _values_prose(rng: random.Random) -> str:
 
 def _generic_document(rng: random.Random) -> str:
     sentences = []
+    people = ent.generic_names(rng, 3)
     for _ in range(rng.randint(3, 6)):
-        name = rng.choice(ent.all_people())
+        name = rng.choice(people)
         sentences.append(
             f"{name} {rng.choice(ent.VERBS)} {rng.choice(ent.OBJECTS)} near {rng.choice(ent.TOPICS)}."
             if rng.random() < 0.5
