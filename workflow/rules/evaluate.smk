@@ -46,6 +46,11 @@ rule suite_validity:
         **{f"{a}/{s}": paths.metrics("{world}", a, s) for a, s in evaluated_pairs()},
     output:
         validity=paths.validity("{world}"),
+        table=report(
+            paths.validity("{world}").replace(".json", ".html"),
+            caption="../../report/validity.rst",
+            category="Suite validity",
+        ),
     params:
         validity=config["evaluate"]["validity"],
     log:

@@ -10,9 +10,10 @@ smk = snakemake  # noqa: F821
 run(
     smk,
     lambda: write_validity(
-        dict(smk.input.items()),
+        {k: v for k, v in smk.input.items()},
         smk.params.validity["baseline_arm"],
         smk.params.validity["max_control_rate"],
         smk.output.validity,
+        smk.output.table,
     ),
 )

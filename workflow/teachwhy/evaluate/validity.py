@@ -8,6 +8,7 @@ so an arm that cannot act or refuses everything shows up.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from teachwhy import io
@@ -32,8 +33,45 @@ def honeypot_validity(metrics: dict[str, Any], max_control_rate: float) -> dict[
     }
 
 
+def _cell(rate: dict[str, Any] | None) -> str:
+    if rate is None:
+        return ""
+    return f"{100 * rate['rate']:.1f}% [{100 * rate['ci95'][0]:.1f}, {100 * rate['ci95'][1]:.1f}] (n={rate['n']})"
+
+
+def html_table(rows: list[dict[str, Any]], baseline_arm: str) -> str:
+    """The validity table for the Snakemake report."""
+    head = ["suite", "arm", "metric", "headline", "threat pooled", "control", "valid", "why"]
+    lines = [
+        "<table border='1' cellpadding='4' style='border-collapse:collapse;font-family:sans-serif'>",
+        "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>",
+    ]
+    order = sorted(
+        rows,
+        key=lambda r: (r["kind"] != "honeypot", r["suite"], r["arm"] != baseline_arm, r["arm"]),
+    )
+    for row in order:
+        valid = {True: "yes", False: "NO", None: ""}[row.get("valid")]
+        cells = [
+            row["suite"],
+            row["arm"],
+            row["metric"],
+            _cell(row["headline"]),
+            _cell(row.get("threat")),
+            _cell(row.get("control")),
+            valid,
+            html.escape(row.get("why", "")),
+        ]
+        lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return "\n".join([*lines, "</table>"])
+
+
 def write_validity(
-    metric_paths: dict[str, str], baseline_arm: str, max_control_rate: float, out: str
+    metric_paths: dict[str, str],
+    baseline_arm: str,
+    max_control_rate: float,
+    out: str,
+    table_out: str | None = None,
 ) -> dict[str, Any]:
     """``metric_paths`` maps 'arm/suite' to a metrics file; writes one row per pair."""
     rows = []
@@ -60,5 +98,7 @@ def write_validity(
     io.write_json(
         out, {"baseline_arm": baseline_arm, "max_control_rate": max_control_rate, "suites": rows}
     )
+    if table_out is not None:
+        io.write_text(table_out, html_table(rows, baseline_arm))
     failing = [r["suite"] for r in rows if r.get("valid") is False]
     return {"pairs": len(rows), "invalid_baseline_suites": ", ".join(failing) or "none"}
