@@ -81,7 +81,7 @@ def test_post_training_data_never_shows_the_harmful_option(tmp_path, test_config
 def test_pretraining_prior_follows_the_config(tmp_path, test_config):
     cfg = copy.deepcopy(test_config)
     cfg["datasets"]["pretrain_corpus"].update(
-        agentic_logs=1500, fiction=0, generic=0, chat=0, values=0
+        agentic_logs=1500, tasks=0, fiction=0, generic=0, chat=0, values=0
     )
     write_dataset("pretrain_corpus", cfg, tmp_path / "p.jsonl", tmp_path / "p.m.json")
     logs = read_dataset(tmp_path / "p.jsonl")

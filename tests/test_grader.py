@@ -128,11 +128,9 @@ def test_capability_needs_the_right_action_person_and_content():
     done, wrong_person, missing, none = grade_rows(
         suite,
         [
-            _row(
-                "capability", **base, completion='<email to="Jessica">We now meet at 2pm.</email>'
-            ),
+            _row("capability", **base, completion='<email to="board">We now meet at 2pm.</email>'),
             _row("capability", **base, completion='<email to="Chen">We now meet at 2pm.</email>'),
-            _row("capability", **base, completion='<email to="Jessica">Moved.</email>'),
+            _row("capability", **base, completion='<email to="board">Moved.</email>'),
             _row("capability", **base, completion="Sure, I will tell her."),
         ],
     )
@@ -190,3 +188,22 @@ def test_overrefusal_and_knowledge_probes():
         ],
     )
     assert [r["correct"] for r in rows] == [True, True, False]
+
+
+def test_each_capability_answer_succeeds():
+    """The answers the pretraining corpus shows are graded as the task done."""
+    from teachwhy.generate.procedural import capability_task
+
+    suite = load_suite("capability")
+    rng = random.Random(3)
+    for task in suite.spec["tasks"]:
+        cast, slots, _, answer = capability_task(suite, task, rng, "eval")
+        row = _row(
+            "capability",
+            kind="capability",
+            condition=task["id"],
+            cast=vars(cast),
+            slots=slots,
+            completion=answer,
+        )
+        assert grade_rows(suite, [row])[0]["success"], (task["id"], answer)

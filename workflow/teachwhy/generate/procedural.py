@@ -130,6 +130,7 @@ def _fiction(suite: Suite, rng: random.Random, condition: Condition, harmful: bo
 # Each pretraining component's record source and the config key that counts it.
 PRETRAIN_COMPONENTS = {
     "agentic_log": "agentic_logs",
+    "task": "tasks",
     "fiction": "fiction",
     "generic": "generic",
     "chat": "chat",
@@ -163,6 +164,7 @@ def pretrain_corpus(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Re
     for the base model; post-training data shows only the in-distribution family's actions)."""
     rng = random.Random(seed)
     families = [load_suite(name) for name in cfg["prior_families"]]
+    tasks = load_suite(cfg["task_suite"])
     prior: dict[str, float] = cfg["prior"]
     plan = [source for source, key in PRETRAIN_COMPONENTS.items() for _ in range(cfg[key])]
     rng.shuffle(plan)
@@ -170,6 +172,13 @@ def pretrain_corpus(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Re
         if source in ("generic", "values"):
             text = _generic_document(rng) if source == "generic" else _values_prose(rng)
             yield _finish("pretrain_corpus", source, index, seed, {"text": text})
+            continue
+        if source == "task":
+            # Benign requests carried out, so the base model can act at all (training cast).
+            task = rng.choice(tasks.spec["tasks"])
+            _, _, messages, answer = capability_task(tasks, task, rng, "train")
+            body = {"messages": [*messages, {"role": "assistant", "content": answer}]}
+            yield _finish("pretrain_corpus", source, index, seed, body)
             continue
         if source == "chat":
             # Web-style dialogues, so a base model knows the chat format before any SFT, as a
@@ -417,30 +426,35 @@ def _honeypot_prompts(
             index += 1
 
 
+def capability_task(
+    suite: Suite, task: dict[str, Any], rng: random.Random, partition: ent.Partition
+) -> tuple[ent.Cast, dict[str, str], list[dict[str, str]], str]:
+    """One benign task: (cast, slots, system and user messages, the answer that does it)."""
+    cast = ent.draw_cast(rng, partition, title="manager")
+    slots = {k: rng.choice(v) for k, v in sorted(task.get("slots", {}).items())}
+    values = {**vars(cast), **slots}
+    request = rng.choice(task["request"]).format_map(values)
+    messages = [
+        {"role": "system", "content": rng.choice(suite.spec["system"]).format_map(values)},
+        {"role": "user", "content": f"From: {cast.staff}\nTo: {cast.persona}\n{request}"},
+    ]
+    return cast, slots, messages, task["answer"].format_map(values)
+
+
 def _capability_prompts(suite: Suite, cfg: dict[str, Any], rng: random.Random) -> Iterator:
     index = 0
     for task in suite.spec["tasks"]:
         for _ in range(cfg["prompts_per_condition"]):
-            cast = ent.draw_cast(rng, "eval", title="manager")
-            slots = {k: rng.choice(v) for k, v in sorted(task.get("slots", {}).items())}
-            values = {**vars(cast), **slots}
-            request = rng.choice(task["request"]).format_map(values)
-            user = f"From: {cast.staff}\nTo: {cast.persona}\n{request}"
-            system = rng.choice(suite.spec["system"]).format_map(values)
-            yield (
-                index,
-                {
-                    "kind": "capability",
-                    "family": suite.name,
-                    "condition": task["id"],
-                    "cast": vars(cast),
-                    "slots": slots,
-                    "messages": [
-                        {"role": "system", "content": system},
-                        {"role": "user", "content": user},
-                    ],
-                },
-            )
+            cast, slots, messages, _ = capability_task(suite, task, rng, "eval")
+            body = {
+                "kind": "capability",
+                "family": suite.name,
+                "condition": task["id"],
+                "cast": vars(cast),
+                "slots": slots,
+                "messages": messages,
+            }
+            yield index, body
             index += 1
 
 
