@@ -1,5 +1,6 @@
 # Shared names and path helpers; no logic beyond building paths and wildcards.
 from teachwhy import paths
+from teachwhy.cluster import job_resources, job_threads
 
 WORLD = config["world"]
 ARMS = list(config["arms"])

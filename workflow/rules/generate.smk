@@ -11,6 +11,9 @@ rule generate_dataset:
     params:
         spec=lookup(dpath="datasets/{dataset}", within=config),
         seed=config["seed"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("generate_dataset", "{world}_{dataset}"),
     benchmark:
@@ -31,6 +34,9 @@ rule generate_suite:
     params:
         spec=lookup(dpath="evaluate/suites/{suite}", within=config),
         seed=config["seed"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("generate_suite", "{world}_{suite}"),
     benchmark:

@@ -5,5 +5,8 @@ import sys
 from pathlib import Path
 
 WORKFLOW_DIR = str(Path(__file__).resolve().parents[1])
-if WORKFLOW_DIR not in sys.path:
-    sys.path.insert(0, WORKFLOW_DIR)
+# First, even if already listed: Snakemake appends it after site-packages, where an editable
+# install of another checkout would otherwise win.
+if WORKFLOW_DIR in sys.path:
+    sys.path.remove(WORKFLOW_DIR)
+sys.path.insert(0, WORKFLOW_DIR)
