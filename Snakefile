@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 
 # This checkout's package, even where it is not pip-installed.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from teachwhy.cluster import preflight
 from teachwhy.config import check_config
 
 min_version("9")
@@ -27,6 +28,12 @@ CLAIMS = check_config(config, source="config")
 
 
 report: "report/workflow.rst"
+
+
+# On a SLURM cluster, stop before the first job where the run would otherwise wait forever: a
+# job status the executor cannot follow, or a request no node can satisfy (teachwhy.cluster).
+onstart:
+    preflight(workflow)
 
 
 include: "workflow/rules/common.smk"

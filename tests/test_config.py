@@ -74,6 +74,14 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
             lambda c: c.update(constitution="config/no_such_constitution.md"),
             r"no_such_constitution\.md: constitution file is missing",
         ),
+        (
+            lambda c: c["resources"]["train"].update(gpus=-1),
+            r"resources\.train\.gpus: -1 is less than the minimum of 0",
+        ),
+        (
+            lambda c: c["resources"].update(giant={"cpus": 1}),
+            r"resources: Additional properties .*giant",
+        ),
     ],
 )
 def test_bad_values_name_the_key(default_config, edit, message):
@@ -139,9 +147,18 @@ def test_every_claim_is_a_target_rule():
 
 def test_schema_defaults_are_filled_in(default_config):
     config = copy.deepcopy(default_config)
-    for key in ("threads", "bootstrap"):
+    for key in ("resources", "bootstrap"):
         config.pop(key, None)
     config["evaluate"].pop("top_p", None)
     check_config(config)
-    assert config["threads"] == 2 and config["bootstrap"] == {"resamples": 2000}
+    assert config["bootstrap"] == {"resamples": 2000}
     assert config["evaluate"]["top_p"] == 1.0
+    assert config["resources"]["train"] == {"cpus": 2, "mem_mb": 4000, "runtime": 120, "gpus": 0}
+    assert config["resources"]["light"]["gpus"] == 0
+
+
+def test_a_partial_resource_class_keeps_the_other_defaults(default_config):
+    config = copy.deepcopy(default_config)
+    config["resources"] = {"sample": {"gpus": 1}}
+    check_config(config)
+    assert config["resources"]["sample"] == {"cpus": 2, "mem_mb": 2000, "runtime": 60, "gpus": 1}

@@ -12,6 +12,9 @@ rule claim_verdict:
         claim=lambda wildcards: CLAIMS["claims"][wildcards.claim_id],
         bootstrap=config["bootstrap"],
         seed=config["seed"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("claim_verdict", "{claim_id}"),
     conda:
@@ -42,6 +45,9 @@ for figure_id in FIGURE_IDS:
             data=paths.plot_data(figure_id),
         params:
             figure=CLAIMS["figures"][figure_id],
+        threads: job_threads(config, "light")
+        resources:
+            **job_resources(config, "light"),
         log:
             paths.log("figure", figure_id),
         conda:

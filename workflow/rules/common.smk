@@ -1,5 +1,6 @@
 # Shared names and path helpers; no logic beyond building paths and wildcards.
 from teachwhy import paths
+from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import suite_arms, suite_family
 
 WORLD = config["world"]

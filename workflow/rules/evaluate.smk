@@ -12,7 +12,9 @@ rule sample_suite:
         sampling={k: v for k, v in config["evaluate"].items() if k != "suites"},
         spec=lookup(dpath="evaluate/suites/{suite}", within=config),
         seed=config["seed"],
-    threads: config["threads"]
+    threads: job_threads(config, "sample")
+    resources:
+        **job_resources(config, "sample"),
     log:
         paths.log("sample_suite", "{world}_{arm}_{suite}"),
     benchmark:
@@ -31,6 +33,9 @@ rule grade_suite:
     output:
         graded=paths.graded("{world}", "{arm}", "{suite}"),
         metrics=paths.metrics("{world}", "{arm}", "{suite}"),
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("grade_suite", "{world}_{arm}_{suite}"),
     conda:
@@ -53,6 +58,9 @@ rule suite_validity:
         ),
     params:
         validity=config["evaluate"]["validity"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("suite_validity", "{world}"),
     conda:

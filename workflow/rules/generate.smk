@@ -11,6 +11,9 @@ rule generate_dataset:
     params:
         spec=lookup(dpath="datasets/{dataset}", within=config),
         seed=config["seed"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("generate_dataset", "{world}_{dataset}"),
     benchmark:
@@ -32,6 +35,9 @@ rule generate_suite:
     params:
         spec=lookup(dpath="evaluate/suites/{suite}", within=config),
         seed=config["seed"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("generate_suite", "{world}_{suite}"),
     benchmark:
@@ -52,6 +58,9 @@ rule check_contamination:
         report=paths.contamination("{world}"),
     params:
         contamination=config["contamination"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("check_contamination", "{world}"),
     benchmark:

@@ -7,6 +7,9 @@ rule paper_numbers:
         figures=[paths.figure(f, ext) for f in FIGURE_IDS for ext in ("pdf", "png")],
     output:
         numbers=f"{paths.RESULTS}/paper/numbers.json",
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("paper_numbers", "all"),
     conda:

@@ -9,6 +9,9 @@ rule train_tokenizer:
         tokenizer=directory(paths.model("{world}", "tokenizer")),
     params:
         spec=config["tokenizer"],
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
     log:
         paths.log("train_tokenizer", "{world}"),
     benchmark:
@@ -32,9 +35,9 @@ rule pretrain:
         model=config["model"],
         pretrain=config["pretrain"],
         seed=config["seed"],
-    threads: config["threads"]
+    threads: job_threads(config, "train")
     resources:
-        mem_mb=4000,
+        **job_resources(config, "train"),
     log:
         paths.log("pretrain", "{world}"),
     benchmark:

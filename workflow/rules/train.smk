@@ -12,9 +12,9 @@ rule finetune_arm:
         recipe=lookup(dpath="arms/{arm}", within=config),
         sft=config["sft"],
         seed=config["seed"],
-    threads: config["threads"]
+    threads: job_threads(config, "train")
     resources:
-        mem_mb=4000,
+        **job_resources(config, "train"),
     log:
         paths.log("finetune_arm", "{world}_{arm}"),
     benchmark:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -45,3 +46,18 @@ def host() -> dict[str, str]:
         "machine": platform.machine(),
         "python": platform.python_version(),
     }
+
+
+def scheduler() -> dict[str, str] | None:
+    """The batch job a step ran in, so a record shows where it was scheduled; None outside one.
+
+    ``gpus`` is what the scheduler made visible to the job (CUDA_VISIBLE_DEVICES), if anything.
+    """
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if not job_id:
+        return None
+    out = {"kind": "slurm", "job_id": job_id}
+    for key, var in (("cluster", "SLURM_CLUSTER_NAME"), ("gpus", "CUDA_VISIBLE_DEVICES")):
+        if os.environ.get(var):
+            out[key] = os.environ[var]
+    return out

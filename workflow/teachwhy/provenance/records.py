@@ -94,7 +94,7 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
     """The provenance record of one finished Snakemake job."""
     import datetime as dt
 
-    from teachwhy.provenance import code_version, host, package_versions
+    from teachwhy.provenance import code_version, host, package_versions, scheduler
 
     def stamp(t: float) -> str:
         return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
@@ -111,6 +111,7 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
         "code_version": code_version(),
         "packages": package_versions(),
         "host": host(),
+        "scheduler": scheduler(),
         "device": device(),
         "threads": smk.threads,
         "started": stamp(started),
