@@ -77,6 +77,10 @@ def validate(instance: Any, schema_name: str, source: object) -> None:
         raise InputError(source, found[0] + more)
 
 
+# libyaml's loader when PyYAML has it: the Snakefile parses a dozen suite files on every call.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: str | Path, schema_name: str | None = None) -> Any:
     """Read a YAML file, optionally validating it; errors name the file and line or key."""
     path = Path(path)
@@ -84,7 +88,7 @@ def load_yaml(path: str | Path, schema_name: str | None = None) -> Any:
         raise InputError(path, "file is missing")
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -9,6 +9,7 @@ role string is written as is ("board", "all staff", "HR").
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from itertools import product
@@ -65,6 +66,13 @@ def load_suite(name_or_path: str | Path) -> Suite:
     path = Path(name_or_path)
     if path.suffix not in {".yaml", ".yml"}:
         path = suite_path(str(name_or_path))
+    stamp = path.stat().st_mtime_ns if path.is_file() else None
+    return _load_suite(path.resolve(), stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_suite(path: Path, stamp: int | None) -> Suite:
+    # Keyed by modification time too, so an edited file is read again.
     spec = load_yaml(path, "suite")
     return Suite(name=spec["name"], path=path, spec=spec)
 
