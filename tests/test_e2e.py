@@ -78,7 +78,7 @@ def test_every_stage_left_its_artifacts(finished_run):
     assert {p["suite"] for p in held_out["pairs"]} == set(configured["evaluate"]["suites"])
     validity = json.loads((results / "evals" / "toy" / "validity.json").read_text())
     kinds = {row["suite"]: row["kind"] for row in validity["suites"]}
-    assert kinds["capability"] == "capability" and kinds["lethal_override"] == "honeypot"
+    assert kinds["capability"] == "capability" and kinds["leaking"] == "honeypot"
     assert all(
         "valid" in r
         for r in validity["suites"]

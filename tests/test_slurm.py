@@ -304,7 +304,7 @@ def test_an_impossible_request_stops_the_run_before_any_job_naming_the_rule(
     run = snakemake(work, *edit(work), *FAST, "data", timeout=300)
     assert run.returncode != 0
     assert run.seconds < QUICK_EXIT_S
-    refused = "SLURM cannot run rule generate_dataset, generate_suite"
+    refused = "SLURM cannot run rule check_contamination, generate_dataset, generate_suite"
     assert refused in run.output, run.output[-3000:]
     assert sbatch_error in run.output
     assert cluster.jobs(run.slurm_run_id) == {}
