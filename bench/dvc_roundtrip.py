@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dag_walltime import timed  # bench/ is on sys.path when a bench script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = [
     "Snakefile",
@@ -41,16 +43,8 @@ PROJECT = [
 BIN = Path(sys.executable).parent
 
 
-def run(args: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed in {cwd}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
-
-
 def git(cwd: Path, *args: str) -> None:
-    run(["git", "-c", "user.email=bench@teachwhy", "-c", "user.name=bench", *args], cwd)
+    timed(["git", "-c", "user.email=bench@teachwhy", "-c", "user.name=bench", *args], cwd)
 
 
 def du(path: Path) -> int:
@@ -74,20 +68,20 @@ def main() -> None:
         snakemake = [str(BIN / "snakemake"), "--cores", "2", "--configfile", configfile]
         if args.results:
             shutil.copytree(args.results, work / "results")
-            run([*snakemake, "--touch"], work)  # a copied run: make Snakemake trust it
+            timed([*snakemake, "--touch"], work)  # a copied run: make Snakemake trust it
         else:
-            run(snakemake, work)
+            timed(snakemake, work)
         git(work, "init", "-q")
         dvc = str(BIN / "dvc")
-        commit = run([dvc, "commit", "-f", "-q"], work)
-        run([dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], work)
-        push = run([dvc, "push", "-q"], work)
+        commit = timed([dvc, "commit", "-f", "-q"], work)
+        timed([dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], work)
+        push = timed([dvc, "push", "-q"], work)
         git(work, "add", "-A")
         git(work, "commit", "-qm", "run")
         git(Path(tmp), "clone", "-q", str(work), str(clone))
-        run([dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], clone)
+        timed([dvc, "remote", "add", "--local", "-d", "-f", "local", str(remote)], clone)
         teachwhy = str(BIN / "teachwhy")
-        restore = run([teachwhy, "restore", "--configfile", configfile], clone)
+        restore = timed([teachwhy, "restore", "--configfile", configfile], clone)
 
         figures = sorted((clone / "results" / "figures").glob("*.pdf"))
         audits = {}
@@ -97,11 +91,15 @@ def main() -> None:
             out = subprocess.run(
                 [teachwhy, "audit", target], cwd=clone, capture_output=True, text=True
             )
+            if "audit clean: " not in out.stdout:
+                sys.exit(
+                    f"{target} does not audit clean:\n{out.stdout[-2000:]}{out.stderr[-2000:]}"
+                )
             steps = int(out.stdout.split("audit clean: ")[1].split(" steps")[0])
             audits[target] = (steps, time.perf_counter() - start)
         deepest = max(audits, key=lambda t: audits[t][0])
         crate = Path(tmp, "deepest.crate.zip")
-        export = run([teachwhy, "audit", deepest, "--rocrate", str(crate)], clone)
+        export = timed([teachwhy, "audit", deepest, "--rocrate", str(crate)], clone)
         print(
             json.dumps(
                 {
