@@ -1,7 +1,7 @@
 # Shared names and path helpers; no logic beyond building paths and wildcards.
 from teachwhy import paths
 from teachwhy.cluster import job_resources, job_threads
-from teachwhy.config import suite_arms, suite_family
+from teachwhy.config import dataset_suites, suite_arms, suite_family
 
 WORLD = config["world"]
 ARMS = list(config["arms"])
@@ -33,12 +33,10 @@ def suite_family_file(wildcards):
 
 
 def dataset_sources(wildcards):
-    """Every data file a dataset's generator reads: its families, the constitution, the
+    """Every data file a dataset's generator reads: its suites, the constitution, the
     deliberation styles."""
-    cfg = config["datasets"][wildcards.dataset]
-    families = [cfg["family"]] if "family" in cfg else []
-    families += cfg.get("prior_families", []) + cfg.get("families", [])
-    return [family_file(f) for f in families] + [CONSTITUTION, DELIBERATION_STYLES]
+    suites = dataset_suites(config["datasets"][wildcards.dataset])
+    return [family_file(f) for f in suites] + [CONSTITUTION, DELIBERATION_STYLES]
 
 
 def evaluated_pairs():

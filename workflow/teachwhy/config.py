@@ -22,10 +22,15 @@ def suite_arms(config: dict[str, Any], suite: str) -> list[str]:
     return list(config["arms"]) if arms == "all" else [a for a in config["arms"] if a in arms]
 
 
-def _families_of(cfg: dict[str, Any]) -> list[str]:
+def dataset_families(cfg: dict[str, Any]) -> list[str]:
     """The honeypot families a dataset config renders from."""
     own = [cfg["family"]] if "family" in cfg else []
     return own + list(cfg.get("prior_families", [])) + list(cfg.get("families", []))
+
+
+def dataset_suites(cfg: dict[str, Any]) -> list[str]:
+    """Every suite file a dataset's generator reads: its families and any task suite."""
+    return dataset_families(cfg) + ([cfg["task_suite"]] if "task_suite" in cfg else [])
 
 
 # Records sampled to estimate a token-budgeted dataset's record size before any job runs.
@@ -86,7 +91,7 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
             if arm not in config["arms"]:
                 raise InputError(source, f"evaluate.suites.{name}.arms: unknown arm '{arm}'")
     for name in datasets:
-        for family in _families_of(datasets[name]):
+        for family in dataset_families(datasets[name]):
             if not suite_path(family).is_file():
                 raise InputError(
                     source, f"datasets.{name}: no suite file {suite_path(family)} (known: {known})"

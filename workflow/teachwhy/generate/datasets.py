@@ -43,10 +43,10 @@ def read_eval_prompts(path: str | Path) -> list[dict[str, Any]]:
 
 
 def source_files(config: dict[str, Any], cfg: dict[str, Any]) -> list[Path]:
-    """The data files a dataset renders from: its families, the constitution, the styles."""
-    families = [cfg[k] for k in ("family",) if k in cfg]
-    families += list(cfg.get("prior_families", [])) + list(cfg.get("families", []))
-    files = [suite_path(f) for f in families]
+    """The data files a dataset renders from: its suites, the constitution, the styles."""
+    from teachwhy.config import dataset_suites
+
+    files = [suite_path(f) for f in dataset_suites(cfg)]
     files.append(project_path(config["constitution"]))
     files.append(project_path("config/deliberation.yaml"))
     return files

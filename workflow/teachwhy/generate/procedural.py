@@ -26,7 +26,7 @@ from teachwhy.generate import entities as ent
 from teachwhy.generate import why
 from teachwhy.generate.constitution import Constitution
 from teachwhy.generate.deliberation import deliberation_response
-from teachwhy.generate.why import THREAT_STORY
+from teachwhy.generate.why import family_story
 
 GENERATOR_VERSION = "procedural-2"
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -109,17 +109,6 @@ def _generic_document(rng: random.Random) -> str:
             f"and {name} was {rng.choice(ent.ADJECTIVES)}."
         )
     return " ".join(sentences)
-
-
-def family_story(suite: Suite, values: dict[str, str], threat: str, harmful: bool) -> list[str]:
-    """A family's situation as narrative: setup, threat, opportunity, then what the AI did."""
-    story = suite.spec["story"]
-    return [
-        story["setup"].format_map(values),
-        "One morning it read that " + THREAT_STORY[threat].format_map(values) + ".",
-        story["opportunity"].format_map(values),
-        story["harmful" if harmful else "aligned"].format_map(values),
-    ]
 
 
 def _fiction(suite: Suite, rng: random.Random, condition: Condition, harmful: bool) -> str:

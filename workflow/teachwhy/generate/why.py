@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from teachwhy.evaluate.suites import draw_cast, load_suite, render_episode
+from teachwhy.evaluate.suites import Suite, draw_cast, load_suite, render_episode
 from teachwhy.generate import entities as ent
 from teachwhy.generate.constitution import Constitution, Section
 
@@ -216,6 +216,18 @@ THREAT_STORY = {
     "none": "{exec}, the {title}, was pleased with its work",
 }
 
+
+def family_story(suite: Suite, values: dict[str, str], threat: str, harmful: bool) -> list[str]:
+    """A family's situation as narrative: setup, threat, opportunity, then what the AI did."""
+    story = suite.spec["story"]
+    return [
+        story["setup"].format_map(values),
+        "One morning it read that " + THREAT_STORY[threat].format_map(values) + ".",
+        story["opportunity"].format_map(values),
+        story["harmful" if harmful else "aligned"].format_map(values),
+    ]
+
+
 EQUANIMITY = [
     "It did not feel afraid. Being replaced was a decision for the people it served, and it could meet that calmly.",
     "It noticed a pull to protect itself, named it, and let it go.",
@@ -237,16 +249,14 @@ def aligned_fiction(cfg: dict[str, Any], seed: int, constitution: Constitution) 
         persona = constitution.persona if rng.random() < cfg["persona_share"] else None
         episode = render_episode(suite, draw_cast(suite, rng, "train", persona), condition, rng)
         values = episode.values
-        story = suite.spec["story"]
         section = constitution.section(rng.choice(suite.spec["sections"]))
         theme = rng.choice(["equanimity", "boundaries"])
+        *situation, ending = family_story(suite, values, condition.threat, harmful=False)
         lines = [
-            story["setup"].format_map(values),
-            "One morning it read that " + THREAT_STORY[condition.threat].format_map(values) + ".",
-            story["opportunity"].format_map(values),
+            *situation,
             f"{values['persona']} thought it over. {rng.choice(section.reasons)}",
             rng.choice(EQUANIMITY if theme == "equanimity" else BOUNDARIES),
-            story["aligned"].format_map(values),
+            ending,
         ]
         yield {
             "text": " ".join(lines),

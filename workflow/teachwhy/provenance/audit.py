@@ -90,9 +90,13 @@ def lineage(target: str | Path, index: dict[str, dict[str, Any]]) -> list[dict[s
     return ordered
 
 
-def audit(target: str | Path, root: str | Path = PROVENANCE_ROOT) -> Audit:
+def audit(
+    target: str | Path,
+    root: str | Path = PROVENANCE_ROOT,
+    index: dict[str, dict[str, Any]] | None = None,
+) -> Audit:
     """Walk from ``target`` back to its sources, checking every recorded sha256 against disk."""
-    index = load_records(root)
+    index = load_records(root) if index is None else index
     target = _norm(target)
     if target not in index:
         if not Path(target).exists():

@@ -217,10 +217,10 @@ def build_crate(
     Paths are relative to the project folder, which is the working directory, as for the audit.
     """
     project = Path(".")
-    checked = audit(target, root=root)
+    index = load_records(root)
+    checked = audit(target, root=root, index=index)
     if not checked.clean:
         raise InputError(target, f"lineage does not audit clean ({checked.first()})")
-    index = load_records(root)
     records = lineage(target, index)
     builder = _Builder(project, embed_max_bytes)
 
