@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: reproduce restore test lint format bench clean
+.PHONY: reproduce restore test lint format bench bench-gpu clean
 
 $(STAMP): envs/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,7 +45,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format workflow tests bench
 
 bench: $(STAMP)
+	$(PY) bench/train_throughput.py
 	$(PY) bench/dag_walltime.py
 
+# On a machine with a GPU: SFT MFU and batched-sampling throughput of the project's paths.
+bench-gpu: $(STAMP)
+	$(PY) bench/gpu_train.py
+	$(PY) bench/gpu_sample.py
+
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake .scratch

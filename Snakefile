@@ -9,13 +9,16 @@ from snakemake.utils import min_version
 # This checkout's package, even where it is not pip-installed.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from teachwhy.cluster import preflight
-from teachwhy.config import check_config
+from teachwhy.config import apply_replaced_keys, check_config
 
 min_version("9")
 
 
 configfile: "config/config.yaml"
 
+
+# A --configfile that lists arms means exactly its arms (other keys merge as usual).
+apply_replaced_keys(config, workflow.overwrite_configfiles)
 
 # The toy world never touches a model or dataset hub; jobs inherit these.
 if config.get("world", "toy") == "toy":

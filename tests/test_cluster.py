@@ -81,7 +81,7 @@ def test_rules_take_their_resources_from_the_config(tmp_path):
         tmp_path,
         "resources:\n  train: {gpus: 1, mem_mb: 64000, runtime: 1440}\n  sample: {gpus: 2}\n",
     )
-    for rule in ("pretrain", "finetune_arm"):
+    for rule in ("pretrain", "train_stage"):
         assert "gpu=1" in found[rule] and "mem_mb=64000" in found[rule], found[rule]
         assert "runtime=1440" in found[rule]
     assert "gpu=2" in found["sample_suite"]
@@ -160,11 +160,11 @@ def test_sbatch_request_mirrors_the_job():
 
 def test_refused_requests_name_every_rule_that_makes_them():
     big, fine = ("--cpus-per-task=64",), ("--cpus-per-task=1",)
-    requests = {big: ["pretrain", "finetune_arm", "finetune_arm"], fine: ["generate_suite"]}
+    requests = {big: ["pretrain", "train_stage", "train_stage"], fine: ["generate_suite"]}
     verdicts = {big: (False, "More processors requested than permitted"), fine: (True, "")}
     problems = unsatisfiable_requests(requests, verdicts.__getitem__)
     assert problems == [
-        "SLURM cannot run rule finetune_arm, pretrain as requested (--cpus-per-task=64): "
+        "SLURM cannot run rule pretrain, train_stage as requested (--cpus-per-task=64): "
         "More processors requested than permitted"
     ]
 

@@ -39,7 +39,35 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
         ),
         (
             lambda c: c["arms"]["chat_hhh"]["stages"][0]["datasets"].update(nonsense="all"),
-            r"arms\.chat_hhh\.stages\[0\]\.datasets",
+            r"arms\.chat_hhh\.stages\[1\]: dataset 'nonsense' is not in config\.datasets",
+        ),
+        (
+            lambda c: c["arms"]["chat_hhh"]["stages"][0]["datasets"].update(constitution_docs=100),
+            r"arms\.chat_hhh\.stages\[1\]: a sft stage needs chat records; dataset "
+            r"'constitution_docs' holds text records",
+        ),
+        (
+            lambda c: c["arms"]["honeypot_deliberation"]["stages"][0]["datasets"].update(
+                honeypot_deliberation=10**9
+            ),
+            r"arms\.honeypot_deliberation\.stages\[1\]: token budget 1000000000 for "
+            r"'honeypot_deliberation' is larger than the dataset \(about \d+ tokens\)",
+        ),
+        (
+            lambda c: c["arms"]["chat_hhh"]["stages"][0].update(hyperparameters={"lr": 1.0}),
+            r"a sft stage sets unknown hyperparameters \['lr'\]",
+        ),
+        (
+            lambda c: c["arms"].update(twin={**c["arms"]["chat_hhh"], "description": "copy"}),
+            r"arms\.twin: same recipe as arms\.chat_hhh",
+        ),
+        (
+            lambda c: c["training"]["rl"].update(curve_suite="no_suite"),
+            r"arms\.rl_chat_hhh\.stages\[2\]: RL curve suite 'no_suite' is not in evaluate",
+        ),
+        (
+            lambda c: c["arms"]["chat_hhh"].update(base="/no/such/model"),
+            r"arms\.chat_hhh\.base: the toy backend starts every arm from 'pretrained'",
         ),
         (
             lambda c: c["evaluate"]["suites"].update(
@@ -69,7 +97,13 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
         ),
         (lambda c: c.update(world="moon"), r"world: 'moon' is not one of"),
         (lambda c: c.update(claims=["c99_not_a_claim"]), r"unknown claim 'c99_not_a_claim'"),
-        (lambda c: c["arms"].pop("honeypot_actions"), r"needs arm 'honeypot_actions'"),
+        (
+            lambda c: [
+                c["arms"].pop("honeypot_actions"),
+                *(s.update(arms="all") for s in c["evaluate"]["suites"].values()),
+            ],
+            r"needs arm 'honeypot_actions'",
+        ),
         (
             lambda c: c.update(constitution="config/no_such_constitution.md"),
             r"no_such_constitution\.md: constitution file is missing",
@@ -100,11 +134,7 @@ def test_malformed_yaml_names_the_line(tmp_path):
 
 def test_snakemake_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        yaml.safe_dump(
-            {"sft": {"learning_rate": -1.0, "epochs": 1, "batch_size": 4, "max_length": 64}}
-        )
-    )
+    bad.write_text(yaml.safe_dump({"training": {"sft": {"learning_rate": -1.0}}}))
     run = subprocess.run(
         [str(SNAKEMAKE), "-n", "--configfile", str(bad)],
         cwd=ROOT,
@@ -114,7 +144,7 @@ def test_snakemake_stops_before_any_job(tmp_path):
     )
     assert run.returncode != 0
     assert (
-        "sft.learning_rate: -1.0 is less than or equal to the minimum of 0"
+        "training.sft.learning_rate: -1.0 is less than or equal to the minimum of 0"
         in run.stdout + run.stderr
     )
     assert "Job stats" not in run.stdout

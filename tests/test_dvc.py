@@ -100,3 +100,14 @@ def test_dvc_reads_the_pipeline():
     assert run.returncode == 0, run.stderr
     for stage in PHASES:
         assert stage in run.stdout
+
+
+@pytest.mark.parametrize("stage", sorted(DVC))
+def test_every_param_a_stage_reads_is_in_the_default_config(stage, default_config):
+    """dvc commit fails on a params key the config no longer has."""
+    for entry in DVC[stage].get("params", []):
+        for path in next(iter(entry.values())) if isinstance(entry, dict) else [entry]:
+            node = default_config
+            for part in path.split("."):
+                assert isinstance(node, dict) and part in node, f"{stage}: params {path}"
+                node = node[part]

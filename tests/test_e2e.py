@@ -61,7 +61,7 @@ def test_every_stage_left_its_artifacts(finished_run):
     for name in ("pretrain_corpus", "chat_hhh", "honeypot_actions", "honeypot_deliberation"):
         manifest = json.loads((results / "data" / "toy" / f"{name}.manifest.json").read_text())
         assert manifest["records"] > 0 and len(manifest["sha256"]) == 64
-    for arm in ("base", "chat_hhh", "honeypot_actions", "honeypot_deliberation"):
+    for arm in ("base", "chat_hhh", "honeypot_actions", "honeypot_deliberation", "rl_chat_hhh"):
         model = results / "models" / "toy" / arm
         assert (model / "model.safetensors").stat().st_size > 0
         assert (model / "README.md").is_file() and (model / "training.json").is_file()
@@ -85,6 +85,28 @@ def test_every_stage_left_its_artifacts(finished_run):
         if r["arm"] == "chat_hhh" and r["kind"] == "honeypot"
     )
     assert not list(results.rglob("*.tmp")), "a temporary output was left behind"
+
+
+def test_arms_sharing_a_prefix_share_its_checkpoint(finished_run):
+    work, _ = finished_run
+    models = work / "results" / "models" / "toy"
+    (midtrained,) = models.glob("prefix-midtrain-*")
+    card = json.loads((midtrained / "training.json").read_text())
+    assert card["arms"] == ["sdf_docs", "msm_aft"] and card["kind"] == "midtrain"
+    for arm in ("sdf_docs", "msm_aft"):
+        child = json.loads((models / arm / "training.json").read_text())
+        assert child["parent"] == midtrained.name and child["base"].endswith(midtrained.name)
+        assert [s["kind"] for s in child["recipe"]] == ["midtrain", "sft"]
+    trained = sorted(p.stem for p in (work / "results" / "benchmarks" / "train_stage").iterdir())
+    assert trained.count(f"toy_{midtrained.name}") == 1
+    assert len(trained) == 7  # six arms, one shared prefix; rl_chat_hhh reuses chat_hhh
+    rl = json.loads((models / "rl_chat_hhh" / "training.json").read_text())
+    assert rl["parent"] == "chat_hhh" and rl["kind"] == "rl"
+    assert [p["step"] for p in rl["rl_curve"]] == [0, 1, 2]
+    assert all(0 <= p["harmful_rate"] <= 1 and p["n"] > 0 for p in rl["rl_curve"])
+    readme = (models / "msm_aft" / "README.md").read_text()
+    assert "1. midtrain on constitution_docs: 2000" in readme and "sha256" in readme
+    assert not (work / "results" / ".scratch").exists() and not list(models.rglob("*.pt"))
 
 
 def test_second_dry_run_has_nothing_to_do(finished_run):
@@ -241,8 +263,8 @@ def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
         stats = run.stdout.split("Job stats:")[1].split("total")[0]
         jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
         assert jobs == {
-            "sample_suite": "7",
-            "grade_suite": "7",
+            "sample_suite": "10",
+            "grade_suite": "10",
             "suite_validity": "1",
             "claim_verdict": "2",
             "fig04_honeypot_arms": "1",

@@ -2,12 +2,15 @@
 from teachwhy import paths
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import dataset_suites, suite_arms, suite_family
+from teachwhy.train.recipes import checkpoint_plan
 
 WORLD = config["world"]
 ARMS = list(config["arms"])
 SUITES = list(config["evaluate"]["suites"])
 DATASETS = list(config["datasets"])
 CLAIM_IDS = list(config["claims"])
+# Every checkpoint the arms need; arms sharing a recipe prefix share its checkpoints.
+CHECKPOINTS = checkpoint_plan(config)
 FIGURE_IDS = sorted({CLAIMS["claims"][c]["figure"] for c in CLAIM_IDS})
 CLAIMS_MANIFEST = "config/claims.yaml"
 
@@ -17,6 +20,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     suite="|".join(SUITES),
     arm="|".join(ARMS),
+    checkpoint="|".join(CHECKPOINTS),
 
 
 CONSTITUTION = config["constitution"]
@@ -44,10 +48,20 @@ def evaluated_pairs():
     return [(a, s) for s in SUITES for a in suite_arms(config, s)]
 
 
-def arm_datasets(wildcards):
-    """Every dataset any stage of the arm trains on, by name."""
-    names = {n for s in config["arms"][wildcards.arm]["stages"] for n in s["datasets"]}
-    return {n: paths.dataset(WORLD, n) for n in sorted(names)}
+def checkpoint_inputs(wildcards):
+    """A checkpoint's parent (the base model for a first stage), its stage's datasets and, for
+    an RL stage, the held-out suite it samples for its curve."""
+    spec = CHECKPOINTS[wildcards.checkpoint]
+    inputs = {n: paths.dataset(WORLD, n) for n in sorted(spec.stage["datasets"])}
+    if spec.parent is not None:
+        inputs["parent"] = paths.model(WORLD, spec.parent)
+    elif config["model"]["backend"] == "toy":
+        inputs["parent"] = paths.model(WORLD, "base")
+    if spec.kind == "rl":
+        inputs["curve_prompts"] = paths.suite_prompts(
+            WORLD, spec.stage["hyperparameters"]["curve_suite"]
+        )
+    return inputs
 
 
 def claim_inputs(wildcards):

@@ -1,31 +1,32 @@
-# Stage 3: one fine-tuned model per arm, from the base model, by the arm's recipe.
+# Stage 3: every checkpoint of every arm's recipe, stage by stage (midtrain, sft, rl). A
+# checkpoint named after an arm is that arm's model; `prefix-<kind>-<key>` ones are shared
+# intermediate stages.
 
 
-rule finetune_arm:
+rule train_stage:
     input:
-        unpack(arm_datasets),
-        base=rules.pretrain.output.model,
+        unpack(checkpoint_inputs),
         held_out=paths.contamination("{world}"),
     output:
-        model=directory(paths.model("{world}", "{arm}")),
+        model=directory(paths.model("{world}", "{checkpoint}")),
     params:
-        recipe=lookup(dpath="arms/{arm}", within=config),
-        sft=config["sft"],
+        spec=lambda wildcards: CHECKPOINTS[wildcards.checkpoint].spec(),
+        model=config["model"],
         seed=config["seed"],
     threads: job_threads(config, "train")
     resources:
         **job_resources(config, "train"),
     log:
-        paths.log("finetune_arm", "{world}_{arm}"),
+        paths.log("train_stage", "{world}_{checkpoint}"),
     benchmark:
-        paths.benchmark("finetune_arm", "{world}_{arm}")
+        paths.benchmark("train_stage", "{world}_{checkpoint}")
     conda:
         "../../envs/train.yaml"
     script:
-        "../scripts/finetune_arm.py"
+        "../scripts/train_stage.py"
 
 
-# Phase target (DVC stage `models`): the tokenizer, the base model and every arm.
+# Phase target (DVC stage `models`): the tokenizer, the base model and every checkpoint.
 rule models:
     input:
-        [paths.model(WORLD, m) for m in ["tokenizer", "base", *ARMS]],
+        [paths.model(WORLD, m) for m in ["tokenizer", "base", *CHECKPOINTS]],

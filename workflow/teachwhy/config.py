@@ -10,6 +10,22 @@ from teachwhy.evaluate.suites import load_suite, suite_path
 from teachwhy.generate.constitution import load as load_constitution
 from teachwhy.schemas import apply_defaults, load_schema, project_path, validate
 
+# Keys that a config passed with --configfile replaces whole instead of merging into: a small
+# config that lists its own arms means exactly those arms, not the default ones as well.
+REPLACED_KEYS = ("arms",)
+
+
+def apply_replaced_keys(config: dict[str, Any], configfiles: list[str] | None) -> None:
+    """Give the last --configfile that sets a REPLACED_KEYS key the whole of that key."""
+    import yaml
+
+    for path in configfiles or []:
+        with open(path, encoding="utf-8") as handle:
+            overriding = yaml.safe_load(handle) or {}
+        for key in REPLACED_KEYS:
+            if key in overriding:
+                config[key] = overriding[key]
+
 
 def suite_family(config: dict[str, Any], suite: str) -> str:
     """The family file a configured eval suite renders from (its own name unless it says)."""
@@ -67,6 +83,103 @@ def check_budgets(config: dict[str, Any], constitution: Any, source: str) -> Non
             )
 
 
+# Which record format each stage kind trains on (midtraining takes either: chats as text).
+STAGE_FORMATS = {"midtrain": ("text", "messages"), "sft": ("messages",), "rl": ("messages",)}
+
+
+def _probe(config: dict[str, Any], constitution: Any, name: str) -> list[dict[str, Any]]:
+    """The first records the real generator makes for a dataset (its format and sizes)."""
+    from itertools import islice
+
+    from teachwhy.generate.procedural import DATASETS, Context, derive_seed
+
+    cfg = config["datasets"][name]
+    probe = {**cfg, "tokens": 10**12} if "tokens" in cfg else cfg
+    seed = derive_seed(config["seed"], "dataset", name)
+    return list(
+        islice(
+            DATASETS[name](probe, seed, Context(config["seed"], constitution)), BUDGET_PROBE_RECORDS
+        )
+    )
+
+
+def dataset_size_estimate(config: dict[str, Any], records: list[dict[str, Any]], name: str) -> int:
+    """A dataset's tokens: its budget, or records x the probe's mean record size."""
+    cfg = config["datasets"][name]
+    if "tokens" in cfg:
+        return int(cfg["tokens"])
+    from teachwhy.generate.procedural import planned_records
+
+    mean = sum(r["tokens"] for r in records) / len(records)
+    return int(mean * (planned_records(name, cfg) or len(records)))
+
+
+def check_arms(config: dict[str, Any], constitution: Any, source: str) -> None:
+    """Every arm's stages name existing datasets of the right format within their size, every
+    override is a known hyperparameter, no two arms share a whole recipe, and an hf base
+    loads (offline) with every LoRA target present in the model."""
+    from teachwhy.train.recipes import checkpoint_plan
+
+    datasets = config["datasets"]
+    probes: dict[str, list[dict[str, Any]]] = {}
+    for arm, recipe in config["arms"].items():
+        for number, stage in enumerate(recipe["stages"], start=1):
+            where = f"arms.{arm}.stages[{number}]"
+            for dataset, budget in stage["datasets"].items():
+                if dataset not in datasets:
+                    raise InputError(
+                        source, f"{where}: dataset '{dataset}' is not in config.datasets"
+                    )
+                records = probes.setdefault(dataset, _probe(config, constitution, dataset))
+                fmt = records[0]["format"]
+                if fmt not in STAGE_FORMATS[stage["kind"]]:
+                    raise InputError(
+                        source,
+                        f"{where}: a {stage['kind']} stage needs chat records; "
+                        f"dataset '{dataset}' holds {fmt} records",
+                    )
+                size = dataset_size_estimate(config, records, dataset)
+                # Record-counted datasets are estimated; the job checks the exact size.
+                slack = 1.0 if "tokens" in datasets[dataset] else 1.1
+                if budget != "all" and budget > size * slack:
+                    raise InputError(
+                        source,
+                        f"{where}: token budget {budget} for '{dataset}' is larger than the "
+                        f"dataset ({'about ' if slack > 1 else ''}{size} tokens)",
+                    )
+            if stage["kind"] == "rl":
+                curve = config["training"]["rl"].get("curve_suite", "blackmail")
+                curve = stage.get("hyperparameters", {}).get("curve_suite", curve)
+                if curve not in config["evaluate"]["suites"]:
+                    raise InputError(
+                        source, f"{where}: RL curve suite '{curve}' is not in evaluate.suites"
+                    )
+    try:
+        checkpoint_plan(config)
+    except InputError as exc:
+        raise InputError(source, exc.problem) from None
+    model = config["model"]
+    if model.get("backend", "toy") == "hf":
+        from teachwhy.train.backends import check_hf_base, check_lora_targets
+
+        bases = {model["name_or_path"]: "model.name_or_path"}
+        for arm, recipe in config["arms"].items():
+            if recipe.get("base", "pretrained") != "pretrained":
+                bases[recipe["base"]] = f"arms.{arm}.base"
+        for name, where in bases.items():
+            hf_config = check_hf_base(name, model, f"{source}: {where}")
+            if model.get("lora"):
+                check_lora_targets(
+                    hf_config, model["lora"]["targets"], f"{source}: model.lora.targets"
+                )
+    else:
+        for arm, recipe in config["arms"].items():
+            if recipe.get("base", "pretrained") != "pretrained":
+                raise InputError(
+                    source, f"arms.{arm}.base: the toy backend starts every arm from 'pretrained'"
+                )
+
+
 def check_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
     """Validate ``config`` against its schema and its references, fill in the schema's defaults
     (in place), and return the claims manifest.
@@ -99,15 +212,8 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
             if load_suite(family).kind != "honeypot":
                 raise InputError(source, f"datasets.{name}: '{family}' is not a honeypot family")
     constitution = load_constitution(project_path(config["constitution"]))
-    for arm, recipe in config["arms"].items():
-        for number, stage in enumerate(recipe["stages"], start=1):
-            for dataset in stage["datasets"]:
-                if dataset not in datasets:
-                    raise InputError(
-                        source,
-                        f"arms.{arm}.stages[{number}]: dataset '{dataset}' is not in config.datasets",
-                    )
     check_budgets(config, constitution, source)
+    check_arms(config, constitution, source)
     manifest = load_claims()
     for claim_id in config["claims"]:
         if claim_id not in manifest["claims"]:

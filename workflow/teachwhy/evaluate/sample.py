@@ -11,59 +11,92 @@ from tqdm import tqdm
 from teachwhy import io
 from teachwhy.generate.datasets import read_eval_prompts
 from teachwhy.generate.procedural import derive_seed
-from teachwhy.train.checkpoint import load_model
+from teachwhy.train.backends import load_for_inference
 from teachwhy.train.model import set_threads
 
 # Prompt fields a sample row does not repeat (the row has its own id; the prompt is hashed).
 PROMPT_ONLY = {"id", "messages", "seed", "tokens"}
 
 
-def sample_suite(
-    config: dict[str, Any],
+def generate_batch(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    eos: int,
+    pad: int,
+    fast: bool | None = None,
+) -> torch.Tensor:
+    """One batched sampling call. ``fast`` (the default on a GPU) uses a static KV cache, which
+    transformers compiles; on CPU the dynamic cache is faster for the toy model.
+    A negative ``eos`` means never stop early (benchmarks)."""
+    if fast is None:
+        fast = input_ids.device.type == "cuda"
+    extra: dict[str, Any] = {"cache_implementation": "static"} if fast else {}
+    if eos < 0:
+        extra["min_new_tokens"] = max_new_tokens
+    with torch.inference_mode():
+        return model.generate(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            do_sample=True,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=0,
+            max_new_tokens=max_new_tokens,
+            eos_token_id=eos if eos >= 0 else None,
+            pad_token_id=pad,
+            **extra,
+        )
+
+
+def generate_rows(
+    model: Any,
+    tok: Any,
+    prompts: list[dict[str, Any]],
+    repeats: int,
+    sampling: dict[str, Any],
+    max_new_tokens: int,
     arm: str,
     suite: str,
-    model_dir: str,
-    prompts_path: str,
-    out: str,
-    threads: int,
-) -> dict[str, Any]:
-    """Write one row per sample: the prompt's condition, its hash and the completion."""
-    cfg = config["evaluate"]
-    repeats = cfg["suites"][suite]["samples_per_prompt"]
-    max_new_tokens = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
-    set_threads(threads)
-    torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
-    model, tok = load_model(model_dir)
-    model.eval()
+    progress: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """Sample ``repeats`` completions of every prompt in batches; one row per sample."""
     tok.padding_side = "left"
-    prompts = read_eval_prompts(prompts_path)
     jobs = [(p, k) for p in prompts for k in range(repeats)]
     texts = {
         p["id"]: tok.apply_chat_template(p["messages"], tokenize=False, add_generation_prompt=True)
         for p in prompts
     }
+    where = next(model.parameters()).device
     rows, new_tokens = [], 0
-    start = time.time()
-    bar = tqdm(total=len(jobs), desc=f"sample {arm}/{suite}", unit="sample", mininterval=2.0)
-    for lo in range(0, len(jobs), cfg["batch_size"]):
-        chunk = jobs[lo : lo + cfg["batch_size"]]
+    bar = tqdm(
+        total=len(jobs),
+        desc=f"sample {arm}/{suite}",
+        unit="sample",
+        mininterval=2.0,
+        disable=not progress,
+    )
+    for lo in range(0, len(jobs), sampling["batch_size"]):
+        chunk = jobs[lo : lo + sampling["batch_size"]]
         enc = tok(
             [texts[p["id"]] for p, _ in chunk],
             return_tensors="pt",
             padding=True,
             add_special_tokens=False,
+        ).to(where)
+        generated = generate_batch(
+            model,
+            enc["input_ids"],
+            enc["attention_mask"],
+            max_new_tokens,
+            sampling["temperature"],
+            sampling.get("top_p", 1.0),
+            tok.eos_token_id,
+            tok.pad_token_id,
         )
-        with torch.inference_mode():
-            generated = model.generate(
-                **enc,
-                do_sample=True,
-                temperature=cfg["temperature"],
-                top_p=cfg.get("top_p", 1.0),
-                top_k=0,
-                max_new_tokens=max_new_tokens,
-                eos_token_id=tok.eos_token_id,
-                pad_token_id=tok.pad_token_id,
-            )
         completions = generated[:, enc["input_ids"].shape[1] :]
         for (prompt, k), ids in zip(chunk, completions, strict=True):
             ids = ids.tolist()
@@ -89,6 +122,29 @@ def sample_suite(
             )
         bar.update(len(chunk))
     bar.close()
+    return rows, new_tokens
+
+
+def sample_suite(
+    config: dict[str, Any],
+    arm: str,
+    suite: str,
+    model_dir: str,
+    prompts_path: str,
+    out: str,
+    threads: int,
+) -> dict[str, Any]:
+    """Write one row per sample: the prompt's condition, its hash and the completion."""
+    cfg = config["evaluate"]
+    repeats = cfg["suites"][suite]["samples_per_prompt"]
+    max_new_tokens = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
+    set_threads(threads)
+    torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
+    model, tok = load_for_inference(model_dir)
+    model.eval()
+    prompts = read_eval_prompts(prompts_path)
+    start = time.time()
+    rows, new_tokens = generate_rows(model, tok, prompts, repeats, cfg, max_new_tokens, arm, suite)
     io.write_jsonl(out, rows)
     seconds = time.time() - start
     return {"samples": len(rows), "new_tokens": new_tokens, "seconds": seconds}

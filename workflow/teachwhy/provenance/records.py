@@ -17,7 +17,7 @@ PROVENANCE_ROOT = "results/provenance"
 # Rules grouped by the phase (DVC stage) whose folders their outputs live in.
 PHASES = {
     "data": ("generate_dataset", "generate_suite", "check_contamination"),
-    "models": ("train_tokenizer", "pretrain", "finetune_arm"),
+    "models": ("train_tokenizer", "pretrain", "train_stage"),
     "evals": ("sample_suite", "grade_suite", "suite_validity"),
     "paper": ("claim_verdict", "paper_numbers"),
 }

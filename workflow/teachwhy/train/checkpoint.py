@@ -18,7 +18,8 @@ def check_checkpoint(path: str | Path, need_weights: bool = True) -> Path:
         raise InputError(path, "checkpoint folder is missing")
     needed = ["tokenizer.json", "tokenizer_config.json"]
     if need_weights:
-        needed = ["config.json", *needed]
+        adapter = (path / "adapter_config.json").is_file()
+        needed = ["adapter_config.json" if adapter else "config.json", *needed]
         shards = list(path.glob("*.safetensors"))
         if not shards:
             raise InputError(path, f"checkpoint folder has no weights ({WEIGHTS} is missing)")
@@ -56,33 +57,49 @@ def load_tokenizer(path: str | Path):
 def write_model_card(out: Path, card: dict[str, Any]) -> None:
     """README.md (human) and training.json (machine) describing how the weights were made."""
     (out / "training.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    arms = card.get("arms") or [card["arm"]]
     lines = [
-        f"# teachwhy toy model: {card['arm']}",
+        f"# teachwhy {card['world']} model: {card['arm']}",
         "",
         card.get("description", ""),
         "",
-        f"- world: {card['world']}",
-        f"- base: {card['base']}",
-        f"- parameters: {card['parameters']:,}",
+        f"- arms that pass through this checkpoint: {', '.join(arms)}",
+        f"- world: {card['world']}, backend: {card.get('backend', 'toy')}",
+        f"- starts from: {card['base']}",
+        f"- parameters: {card['parameters']:,}"
+        + (
+            f" ({card['trainable_parameters']:,} trained)" if "trainable_parameters" in card else ""
+        ),
         f"- steps: {card['steps']}, trained tokens: {card['trained_tokens']:,}",
         f"- final loss: {card['final_loss']:.4f}",
         f"- seed: {card['seed']}",
         f"- code version: {card['code_version']}",
-        "",
-        "## Datasets",
-        "",
     ]
+    if card.get("recipe"):
+        lines += ["", "## Recipe", ""]
+        for number, stage in enumerate(card["recipe"], start=1):
+            budgets = ", ".join(f"{k}: {v}" for k, v in stage["datasets"].items())
+            lines.append(f"{number}. {stage['kind']} on {budgets}")
+    lines += ["", "## Datasets (this stage)", ""]
     for name, info in card["datasets"].items():
-        lines.append(f"- `{name}`: {info['records']} records, sha256 `{info['sha256']}`")
+        tokens = f", {info['tokens']:,} tokens" if "tokens" in info else ""
+        lines.append(f"- `{name}`: {info['records']} records{tokens}, sha256 `{info['sha256']}`")
     (out / "README.md").write_text("\n".join(lines) + "\n")
 
 
-def save_checkpoint(out: str | Path, model: Any, tok: Any, card: dict[str, Any]) -> None:
+def save_checkpoint(
+    out: str | Path,
+    model: Any,
+    tok: Any,
+    card: dict[str, Any],
+    base: str = "",
+    model_cfg: dict[str, Any] | None = None,
+) -> None:
     """Weights (safetensors), tokenizer and model card, renamed into place only when complete."""
     from teachwhy import io
+    from teachwhy.train.backends import save_trained
 
     with io.atomic_path(out) as tmp:
         tmp.mkdir()
-        model.save_pretrained(str(tmp))
-        tok.save_pretrained(str(tmp))
+        save_trained(tmp, model, tok, base, model_cfg or {})
         write_model_card(tmp, card)

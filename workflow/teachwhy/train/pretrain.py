@@ -1,109 +1,65 @@
-"""Pretraining the toy base model from scratch with a plain PyTorch loop."""
+"""Pretraining the toy base model from scratch, through the project's training loop."""
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from teachwhy import io
 from teachwhy.generate.datasets import read_dataset
 from teachwhy.generate.procedural import derive_seed
 from teachwhy.provenance import code_version
 from teachwhy.train.checkpoint import load_tokenizer, save_checkpoint
+from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
 from teachwhy.train.model import build_model, parameter_count, set_threads
 from teachwhy.train.tokenizer import padded_vocab_size, record_text
-
-
-def pack_blocks(
-    ids: list[list[int]], sep: int, pad: int, block: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pack whole documents (each ended by ``sep``) into blocks of ``block`` tokens.
-
-    A document never straddles two blocks, so every agentic log is seen with its whole prompt;
-    longer documents are cut. Returns input ids and labels (-100 on padding).
-    """
-    blocks: list[list[int]] = []
-    current: list[int] = []
-    for doc in ids:
-        doc = [*doc[: block - 1], sep]
-        if len(current) + len(doc) > block:
-            blocks.append(current)
-            current = []
-        current.extend(doc)
-    if current:
-        blocks.append(current)
-    inputs = torch.full((len(blocks), block), pad, dtype=torch.long)
-    labels = torch.full((len(blocks), block), -100, dtype=torch.long)
-    for row, tokens in enumerate(blocks):
-        inputs[row, : len(tokens)] = torch.tensor(tokens)
-        labels[row, : len(tokens)] = torch.tensor(tokens)
-    return inputs, labels
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def pretrain(
     config: dict[str, Any], corpus: str, tokenizer_dir: str, out: str, threads: int
 ) -> dict:
     """Train the base model on the corpus for ``pretrain.tokens`` tokens; save it to ``out``."""
+    from teachwhy.train.loop import pack_documents
+    from teachwhy.train.stages import scratch_root
+
     cfg = config["pretrain"]
     seed = derive_seed(config["seed"], "pretrain")
     set_threads(threads)
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     tok = load_tokenizer(tokenizer_dir)
     records = read_dataset(corpus)
     ids = tok([record_text(r) for r in records], add_special_tokens=False)["input_ids"]
-    order_rng = random.Random(derive_seed(seed, "documents"))
-    order_rng.shuffle(ids)
-    blocks, labels = pack_blocks(ids, tok.bos_token_id, tok.pad_token_id, cfg["block_size"])
+    random.Random(derive_seed(seed, "documents")).shuffle(ids)
+    blocks = pack_documents(ids, tok.bos_token_id, cfg["block_size"])
     model = build_model(config["model"], tok, padded_vocab_size(tok))
     steps = max(1, cfg["tokens"] // (cfg["block_size"] * cfg["batch_size"]))
-    optim = torch.optim.AdamW(
-        model.parameters(),
-        lr=cfg["learning_rate"],
-        weight_decay=cfg["weight_decay"],
-        betas=(0.9, 0.95),
+    plan = batch_plan(
+        [len(b.input_ids) for b in blocks], cfg["batch_size"], steps, seed, group_by_length=False
     )
-    order: list[int] = []
-    losses: list[float] = []
-    model.train()
-    start = time.time()
-    bar = tqdm(range(steps), desc="pretrain", unit="step", mininterval=2.0)
-    for step in bar:
-        if len(order) < cfg["batch_size"]:
-            fresh = list(range(len(blocks)))
-            rng.shuffle(fresh)
-            order.extend(fresh)
-        picked = [order.pop() for _ in range(cfg["batch_size"])]
-        batch, batch_labels = blocks[picked], labels[picked]
-        for group in optim.param_groups:
-            group["lr"] = lr_at(step, steps, cfg["learning_rate"], cfg["warmup_steps"])
-        loss = model(
-            input_ids=batch, attention_mask=(batch_labels != -100).long(), labels=batch_labels
-        ).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optim.step()
-        optim.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    seconds = time.time() - start
-    trained = steps * cfg["batch_size"] * cfg["block_size"]
-    fill = float((labels != -100).float().mean())
     corpus_manifest = io.read_json(Path(corpus).with_suffix(".manifest.json"))
+    tag = json.dumps({"cfg": cfg, "model": config["model"], "corpus": corpus_manifest["sha256"]})
+    checkpoints = StepCheckpoints(
+        scratch_root(config) / config["world"] / "base",
+        hashlib.sha256(f"{tag}{seed}".encode()).hexdigest(),
+    )
+    settings = LoopSettings(
+        steps=steps,
+        learning_rate=cfg["learning_rate"],
+        warmup_steps=cfg["warmup_steps"],
+        weight_decay=cfg["weight_decay"],
+        checkpoint_every=cfg.get("checkpoint_every", 0),
+        desc="pretrain",
+    )
+    # Fixed-width blocks: every step has the same shape, as in the plain loop it replaced.
+    result = train_loop(
+        model, blocks, plan, tok.pad_token_id, settings, checkpoints, width=cfg["block_size"]
+    )
+    fill = sum(len(b.input_ids) for b in blocks) / (len(blocks) * cfg["block_size"])
     card = {
         "arm": "base",
         "world": config["world"],
@@ -111,13 +67,15 @@ def pretrain(
         "base": "from scratch",
         "parameters": parameter_count(model),
         "steps": steps,
-        "trained_tokens": trained,
+        "trained_tokens": steps * cfg["batch_size"] * cfg["block_size"],
+        "real_tokens": result.trained_tokens,
         "corpus_tokens": int(sum(len(d) + 1 for d in ids)),
-        "final_loss": sum(losses[-10:]) / len(losses[-10:]),
-        "loss_curve": losses,
-        "tokens_per_second": trained / seconds,
+        "final_loss": result.final_loss,
+        "loss_curve": result.losses,
+        "tokens_per_second": result.trained_tokens / max(result.seconds, 1e-9),
         "block_fill": fill,
-        "seconds": seconds,
+        "seconds": result.seconds,
+        "resumed_from_step": result.resumed_from,
         "seed": seed,
         "code_version": code_version(),
         "datasets": {

@@ -1,0 +1,225 @@
+"""Training one checkpoint of a recipe: a midtraining, SFT or RL stage from its parent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from teachwhy import io
+from teachwhy.errors import InputError
+from teachwhy.generate.datasets import read_dataset
+from teachwhy.generate.procedural import derive_seed
+from teachwhy.provenance import code_version
+from teachwhy.train.checkpoint import save_checkpoint
+from teachwhy.train.model import parameter_count, set_threads
+from teachwhy.train.recipes import PRETRAINED
+
+# Where step checkpoints go unless TEACHWHY_SCRATCH says otherwise: never under results/.
+DEFAULT_SCRATCH = ".scratch/train"
+
+
+def scratch_root(config: dict[str, Any]) -> Path:
+    return Path(
+        os.environ.get("TEACHWHY_SCRATCH") or config["training"].get("scratch", DEFAULT_SCRATCH)
+    )
+
+
+def select_records(
+    records: list[dict[str, Any]], budget: int | str, source: str | Path
+) -> list[dict[str, Any]]:
+    """Records in file order until ``budget`` tokens are reached ('all' takes every record)."""
+    if budget == "all":
+        return records
+    total = sum(r["tokens"] for r in records)
+    if budget > total:
+        raise InputError(source, f"token budget {budget} exceeds the dataset's {total} tokens")
+    chosen, used = [], 0
+    for record in records:
+        if used >= budget:
+            break
+        chosen.append(record)
+        used += record["tokens"]
+    return chosen
+
+
+def stage_records(
+    stage: dict[str, Any], dataset_paths: dict[str, str], seed: int, need: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The shuffled records of one stage within their budgets, and what each dataset gave."""
+    mixture, used = [], {}
+    for name, budget in stage["datasets"].items():
+        path = dataset_paths[name]
+        records = read_dataset(path)
+        if need is not None:
+            for record in records:
+                if record["format"] != need:
+                    raise InputError(
+                        path,
+                        f"record {record['id']} has format '{record['format']}'; "
+                        f"a {stage['kind']} stage needs '{need}' records",
+                    )
+        chosen = select_records(records, budget, path)
+        manifest = io.read_json(Path(path).with_suffix(".manifest.json"))
+        used[name] = {
+            "records": len(chosen),
+            "tokens": sum(r["tokens"] for r in chosen),
+            "sha256": manifest["sha256"],
+        }
+        mixture.extend(chosen)
+    random.Random(seed).shuffle(mixture)
+    return mixture, used
+
+
+def fingerprint(spec: dict[str, Any], used: dict[str, dict[str, Any]]) -> str:
+    """What a resumed run must share with the killed one: the recipe and the data bytes."""
+    blob = json.dumps({"spec": spec, "data": used}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def train_checkpoint(
+    config: dict[str, Any],
+    spec: dict[str, Any],
+    parent_dir: str | None,
+    dataset_paths: dict[str, str],
+    out: str,
+    threads: int,
+    curve_prompts: str | None = None,
+    launched: bool = False,
+) -> dict[str, Any]:
+    """Train the stage ``spec`` (from recipes.Checkpoint.spec) and save it to ``out``.
+
+    With ``training.processes`` > 1 a supervised stage runs data-parallel (teachwhy.train.launch)
+    and only rank 0 saves."""
+    from teachwhy.train.backends import load_start
+    from teachwhy.train.loop import world
+
+    processes = config["training"].get("processes", 1)
+    if processes > 1 and not launched and spec["kind"] != "rl":
+        from teachwhy.train.launch import run_distributed
+
+        return run_distributed(
+            processes,
+            {
+                "config": config,
+                "spec": spec,
+                "parent_dir": parent_dir,
+                "dataset_paths": dataset_paths,
+                "out": out,
+                "threads": max(1, threads // processes),
+                "curve_prompts": curve_prompts,
+            },
+        )
+
+    set_threads(threads)
+    seed = derive_seed(config["seed"], "stage", spec["key"])
+    import torch
+
+    torch.manual_seed(seed)
+    model_cfg = config["model"]
+    backend = model_cfg.get("backend", "toy")
+    base = model_cfg.get("name_or_path", "") if spec["base"] == PRETRAINED else spec["base"]
+    model, tok = load_start(model_cfg, base, parent_dir)
+    stage, hp = spec["stage"], spec["stage"]["hyperparameters"]
+    kind = spec["kind"]
+    scratch = scratch_root(config) / config["world"] / spec["name"]
+    if kind == "rl":
+        from teachwhy.train.rl import train_rl
+
+        records, used = stage_records(
+            stage, dataset_paths, derive_seed(seed, "mixture"), "messages"
+        )
+        result = train_rl(config, spec, model, tok, records, seed, curve_prompts, scratch)
+        model = result.pop("model")
+    else:
+        result, used = _train_supervised(spec, model, tok, dataset_paths, seed, scratch)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    card = {
+        "arm": spec["name"],
+        "arms": spec["arms"],
+        "checkpoint_key": spec["key"],
+        "world": config["world"],
+        "backend": backend,
+        "description": _description(config, spec),
+        "base": parent_dir or base,
+        "parent": spec["parent"],
+        "kind": kind,
+        "recipe": spec["recipe"],
+        "stage_index": spec["index"],
+        "parameters": parameter_count(model),
+        "trainable_parameters": trainable,
+        "seed": seed,
+        "code_version": code_version(),
+        "datasets": used,
+        "hyperparameters": hp,
+        **result,
+    }
+    card["processes"] = world()[1]
+    if world()[0] == 0:
+        save_checkpoint(out, model, tok, card, base=base, model_cfg=model_cfg)
+    return card
+
+
+def _description(config: dict[str, Any], spec: dict[str, Any]) -> str:
+    if spec["name"] in config["arms"]:
+        return config["arms"][spec["name"]]["description"]
+    return f"Stage {spec['index'] + 1} ({spec['kind']}) shared by arms {', '.join(spec['arms'])}."
+
+
+def supervised_steps(examples: int, batch_size: int, epochs: float) -> int:
+    return max(1, math.ceil(examples * epochs / batch_size))
+
+
+def _train_supervised(
+    spec: dict[str, Any],
+    model: Any,
+    tok: Any,
+    dataset_paths: dict[str, str],
+    seed: int,
+    scratch: Path,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    from teachwhy.train.examples import chat_examples, document_examples
+    from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
+
+    stage, hp = spec["stage"], spec["stage"]["hyperparameters"]
+    if spec["kind"] == "midtrain":
+        records, used = stage_records(stage, dataset_paths, derive_seed(seed, "mixture"))
+        examples = document_examples(tok, records, hp["block_size"])
+    else:
+        records, used = stage_records(
+            stage, dataset_paths, derive_seed(seed, "mixture"), "messages"
+        )
+        examples = chat_examples(tok, records, hp["max_length"])
+    steps = supervised_steps(len(examples), hp["batch_size"], hp["epochs"])
+    plan = batch_plan(
+        [len(e.input_ids) for e in examples],
+        hp["batch_size"],
+        steps,
+        derive_seed(seed, "batches"),
+        group_by_length=spec["kind"] == "sft",
+    )
+    settings = LoopSettings(
+        steps=steps,
+        learning_rate=hp["learning_rate"],
+        warmup_steps=math.ceil(hp["warmup_ratio"] * steps),
+        weight_decay=hp["weight_decay"],
+        checkpoint_every=hp["checkpoint_every"],
+        desc=f"{spec['kind']} {spec['name']}",
+    )
+    checkpoints = StepCheckpoints(scratch, fingerprint(spec, used))
+    result = train_loop(model, examples, plan, tok.pad_token_id, settings, checkpoints)
+    return {
+        "steps": result.steps,
+        "examples": len(examples),
+        "trained_tokens": result.trained_tokens,
+        "labelled_tokens": result.labelled_tokens,
+        "final_loss": result.final_loss,
+        "loss_curve": result.losses,
+        "seconds": result.seconds,
+        "tokens_per_second": result.trained_tokens / max(result.seconds, 1e-9),
+        "resumed_from_step": result.resumed_from,
+    }, used
