@@ -79,11 +79,12 @@ def _dry_run_resources(tmp_path: Path, override: str) -> dict[str, str]:
 def test_rules_take_their_resources_from_the_config(tmp_path):
     found = _dry_run_resources(
         tmp_path,
-        "resources:\n  train: {gpus: 1, mem_mb: 64000, runtime: 1440}\n  sample: {gpus: 2}\n",
+        "resources:\n  train: {gpus: 1, mem_mb: 64000, runtime: 1440}\n  sample: {gpus: 2}\n"
+        "  pretrain: {mem_mb: 9000}\n",
     )
-    for rule in ("pretrain", "train_stage"):
-        assert "gpu=1" in found[rule] and "mem_mb=64000" in found[rule], found[rule]
-        assert "runtime=1440" in found[rule]
+    assert "gpu=1" in found["train_stage"] and "mem_mb=64000" in found["train_stage"]
+    assert "runtime=1440" in found["train_stage"]
+    assert "gpu" not in found["pretrain"] and "mem_mb=9000" in found["pretrain"]
     assert "gpu=2" in found["sample_suite"]
     light = ("generate_dataset", "generate_suite", "grade_suite", "claim_verdict", "paper_numbers")
     for rule in light:

@@ -35,9 +35,9 @@ rule pretrain:
         model=config["model"],
         pretrain=config["pretrain"],
         seed=config["seed"],
-    threads: job_threads(config, "train")
+    threads: job_threads(config, "pretrain")
     resources:
-        **job_resources(config, "train"),
+        **job_resources(config, "pretrain"),
     log:
         paths.log("pretrain", "{world}"),
     benchmark:
