@@ -35,10 +35,10 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 def test_toy_world_asks_for_no_gpu(default_config):
     config = copy.deepcopy(default_config)
     check_config(config)
-    for kind in ("light", "train", "sample"):
+    for kind in ("light", "pretrain", "train", "sample"):
         assert "gpu" not in job_resources(config, kind)
-    assert job_threads(config, "light") == 1 and job_threads(config, "train") == 2
-    assert job_resources(config, "train") == {"cpus_per_task": 2, "mem_mb": 4000, "runtime": 120}
+    assert job_threads(config, "light") == 1 and job_threads(config, "pretrain") == 2
+    assert job_resources(config, "train") == {"cpus_per_task": 1, "mem_mb": 4000, "runtime": 120}
 
 
 def test_a_gpu_count_in_the_config_becomes_a_gpu_request(default_config):

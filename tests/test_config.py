@@ -183,7 +183,8 @@ def test_schema_defaults_are_filled_in(default_config):
     check_config(config)
     assert config["bootstrap"] == {"resamples": 2000}
     assert config["evaluate"]["top_p"] == 1.0
-    assert config["resources"]["train"] == {"cpus": 2, "mem_mb": 4000, "runtime": 120, "gpus": 0}
+    assert config["resources"]["train"] == {"cpus": 1, "mem_mb": 4000, "runtime": 120, "gpus": 0}
+    assert config["resources"]["pretrain"]["cpus"] == 2
     assert config["resources"]["light"]["gpus"] == 0
 
 
@@ -191,4 +192,4 @@ def test_a_partial_resource_class_keeps_the_other_defaults(default_config):
     config = copy.deepcopy(default_config)
     config["resources"] = {"sample": {"gpus": 1}}
     check_config(config)
-    assert config["resources"]["sample"] == {"cpus": 2, "mem_mb": 2000, "runtime": 60, "gpus": 1}
+    assert config["resources"]["sample"] == {"cpus": 1, "mem_mb": 2000, "runtime": 60, "gpus": 1}
