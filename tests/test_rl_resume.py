@@ -6,7 +6,7 @@ import copy
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from conftest import tiny_llama
 
 from teachwhy.train import rl
 from teachwhy.train.tokenizer import train_tokenizer
@@ -27,21 +27,7 @@ RECORDS = [
 
 def _model_and_tok():
     tok = train_tokenizer([m["content"] for r in RECORDS for m in r["messages"]] * 4, 300, 1)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=320,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=128,
-            tie_word_embeddings=True,
-            pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
-        )
-    )
+    model = tiny_llama(320, pad=tok.pad_token_id, eos=tok.eos_token_id, layers=1)
     return model, tok
 
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 import torch
+from conftest import tiny_llama
 from safetensors.torch import load_file
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from teachwhy import io
 from teachwhy.train.recipes import checkpoint_plan
@@ -43,20 +43,7 @@ def _dataset(tmp_path) -> str:
 
 def _base(tmp_path):
     tok = train_tokenizer([f"What is {i} plus {i + 1}? is" for i in range(60)], 300, 1)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=320,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=128,
-            tie_word_embeddings=True,
-            pad_token_id=tok.pad_token_id,
-        )
-    )
+    model = tiny_llama(320, pad=tok.pad_token_id)
     base = tmp_path / "base"
     model.save_pretrained(str(base))
     tok.save_pretrained(str(base))
