@@ -52,7 +52,9 @@ def token_efficiency_ratio(
     """How many times more rate reduction per training token the treatment buys than the
     reference: ((b - t) / tokens_t) / ((b - r) / tokens_r). The paper's 3M-vs-85M claim is a
     ratio of about 28 (equal reductions at 1/28 of the tokens)."""
-    return _ratio((baseline - treatment) / treatment_tokens, (baseline - reference) / reference_tokens)
+    return _ratio(
+        (baseline - treatment) / treatment_tokens, (baseline - reference) / reference_tokens
+    )
 
 
 def correlation(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -138,12 +138,3 @@ def checkpoint_plan(config: dict[str, Any], replicate: int = 0) -> dict[str, Che
         )
         for key, entry in by_key.items()
     }
-
-
-def arm_checkpoint(plan: dict[str, Checkpoint], arm: str) -> Checkpoint:
-    """The checkpoint that is the arm's final model (it carries the arm's name)."""
-    return plan[arm]
-
-
-def budget_tokens(budget: int | str, available: int) -> int:
-    return available if budget == "all" else int(budget)
