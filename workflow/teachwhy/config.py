@@ -53,22 +53,39 @@ def dataset_suites(cfg: dict[str, Any]) -> list[str]:
 BUDGET_PROBE_RECORDS = 20
 
 
-def check_budgets(config: dict[str, Any], constitution: Any, source: str) -> None:
+class Probes:
+    """The first records the real generator makes for each dataset (its format and record
+    sizes), generated once per dataset however many checks ask."""
+
+    def __init__(self, config: dict[str, Any], constitution: Any) -> None:
+        self.config, self.constitution = config, constitution
+        self._records: dict[str, list[dict[str, Any]]] = {}
+
+    def __call__(self, name: str) -> list[dict[str, Any]]:
+        if name not in self._records:
+            from itertools import islice
+
+            from teachwhy.generate.procedural import DATASETS, Context, derive_seed
+
+            cfg = self.config["datasets"][name]
+            probe = {**cfg, "tokens": 10**12} if "tokens" in cfg else cfg
+            seed = derive_seed(self.config["seed"], "dataset", name)
+            ctx = Context(self.config["seed"], self.constitution)
+            self._records[name] = list(
+                islice(DATASETS[name](probe, seed, ctx), BUDGET_PROBE_RECORDS)
+            )
+        return self._records[name]
+
+
+def check_budgets(config: dict[str, Any], probes: Probes, source: str) -> None:
     """Every token budget can be met: it holds at least one record, and it is reached within
     the generator's record cap (estimated from the first records of the real generator)."""
-    from itertools import islice
+    from teachwhy.generate.procedural import MAX_RECORDS
 
-    from teachwhy.generate.procedural import DATASETS, MAX_RECORDS, Context, derive_seed
-
-    ctx = Context(config["seed"], constitution)
     for name, cfg in config["datasets"].items():
         if "tokens" not in cfg:
             continue
-        probe = {**cfg, "tokens": 10**12}
-        seed = derive_seed(config["seed"], "dataset", name)
-        sizes = [
-            r["tokens"] for r in islice(DATASETS[name](probe, seed, ctx), BUDGET_PROBE_RECORDS)
-        ]
+        sizes = [r["tokens"] for r in probes(name)]
         if cfg["tokens"] < min(sizes):
             raise InputError(
                 source,
@@ -87,22 +104,6 @@ def check_budgets(config: dict[str, Any], constitution: Any, source: str) -> Non
 STAGE_FORMATS = {"midtrain": ("text", "messages"), "sft": ("messages",), "rl": ("messages",)}
 
 
-def _probe(config: dict[str, Any], constitution: Any, name: str) -> list[dict[str, Any]]:
-    """The first records the real generator makes for a dataset (its format and sizes)."""
-    from itertools import islice
-
-    from teachwhy.generate.procedural import DATASETS, Context, derive_seed
-
-    cfg = config["datasets"][name]
-    probe = {**cfg, "tokens": 10**12} if "tokens" in cfg else cfg
-    seed = derive_seed(config["seed"], "dataset", name)
-    return list(
-        islice(
-            DATASETS[name](probe, seed, Context(config["seed"], constitution)), BUDGET_PROBE_RECORDS
-        )
-    )
-
-
 def dataset_size_estimate(config: dict[str, Any], records: list[dict[str, Any]], name: str) -> int:
     """A dataset's tokens: its budget, or records x the probe's mean record size."""
     cfg = config["datasets"][name]
@@ -114,14 +115,13 @@ def dataset_size_estimate(config: dict[str, Any], records: list[dict[str, Any]],
     return int(mean * (planned_records(name, cfg) or len(records)))
 
 
-def check_arms(config: dict[str, Any], constitution: Any, source: str) -> None:
+def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
     """Every arm's stages name existing datasets of the right format within their size, every
     override is a known hyperparameter, no two arms share a whole recipe, and an hf base
     loads (offline) with every LoRA target present in the model."""
     from teachwhy.train.recipes import checkpoint_plan
 
     datasets = config["datasets"]
-    probes: dict[str, list[dict[str, Any]]] = {}
     for arm, recipe in config["arms"].items():
         for number, stage in enumerate(recipe["stages"], start=1):
             where = f"arms.{arm}.stages[{number}]"
@@ -130,7 +130,7 @@ def check_arms(config: dict[str, Any], constitution: Any, source: str) -> None:
                     raise InputError(
                         source, f"{where}: dataset '{dataset}' is not in config.datasets"
                     )
-                records = probes.setdefault(dataset, _probe(config, constitution, dataset))
+                records = probes(dataset)
                 fmt = records[0]["format"]
                 if fmt not in STAGE_FORMATS[stage["kind"]]:
                     raise InputError(
@@ -212,8 +212,9 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
             if load_suite(family).kind != "honeypot":
                 raise InputError(source, f"datasets.{name}: '{family}' is not a honeypot family")
     constitution = load_constitution(project_path(config["constitution"]))
-    check_budgets(config, constitution, source)
-    check_arms(config, constitution, source)
+    probes = Probes(config, constitution)
+    check_budgets(config, probes, source)
+    check_arms(config, probes, source)
     manifest = load_claims()
     for claim_id in config["claims"]:
         if claim_id not in manifest["claims"]:

@@ -14,10 +14,9 @@ REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inco
 
 def _statistic(kind: str, baseline: np.ndarray, treatment: np.ndarray) -> np.ndarray:
     """Vectorised over bootstrap rows: rate_difference (t - b) or rate_ratio (t / b)."""
-    if kind == "rate_difference":
-        return treatment - baseline
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(baseline > 0, treatment / np.where(baseline > 0, baseline, 1), np.nan)
+    from teachwhy.claims.statistics import rate_difference, rate_ratio
+
+    return (rate_difference if kind == "rate_difference" else rate_ratio)(baseline, treatment)
 
 
 def bootstrap_interval(

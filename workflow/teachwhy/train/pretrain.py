@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ def pretrain(
 ) -> dict:
     """Train the base model on the corpus for ``pretrain.tokens`` tokens; save it to ``out``."""
     from teachwhy.train.loop import pack_documents
-    from teachwhy.train.stages import scratch_root
+    from teachwhy.train.stages import fingerprint, scratch_root
 
     cfg = config["pretrain"]
     seed = derive_seed(config["seed"], "pretrain")
@@ -42,10 +40,12 @@ def pretrain(
         [len(b.input_ids) for b in blocks], cfg["batch_size"], steps, seed, group_by_length=False
     )
     corpus_manifest = io.read_json(Path(corpus).with_suffix(".manifest.json"))
-    tag = json.dumps({"cfg": cfg, "model": config["model"], "corpus": corpus_manifest["sha256"]})
     checkpoints = StepCheckpoints(
         scratch_root(config) / config["world"] / "base",
-        hashlib.sha256(f"{tag}{seed}".encode()).hexdigest(),
+        fingerprint(
+            {"pretrain": cfg, "model": config["model"], "seed": seed},
+            {"pretrain_corpus": corpus_manifest["sha256"]},
+        ),
     )
     settings = LoopSettings(
         steps=steps,
