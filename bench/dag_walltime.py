@@ -1,4 +1,5 @@
-"""Wall time of the whole DAG and of a no-op dry run, printed as ratios to their targets.
+"""Wall time of the whole DAG, of a no-op dry run and of rebuilding one deleted figure,
+printed as ratios to their targets.
 
 Runs in a fresh temporary copy of the project so nothing in ./results is reused:
 
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
 TARGETS = {"default": 1200.0, "test": 300.0}
 NOOP_TARGET = 2.0
+FIGURE_TARGET = 10.0
+FIGURE = "fig04_honeypot_arms"
 
 
 def copy_project(dest: Path) -> None:
@@ -53,6 +56,9 @@ def main() -> None:
             cmd += ["--configfile", "tests/config/config.yaml"]
         full = timed(cmd, work)
         noop = min(timed([*cmd, "-n"], work) for _ in range(3))
+        for ext in ("png", "pdf"):
+            (work / "results" / "figures" / f"{FIGURE}.{ext}").unlink()
+        figure = timed([*cmd, FIGURE], work)
         jobs = {}
         for tsv in sorted((work / "results" / "benchmarks").rglob("*.tsv")):
             jobs[f"{tsv.parent.name}/{tsv.stem}"] = float(
@@ -68,6 +74,7 @@ def main() -> None:
                 "cores": args.cores,
                 "dag_seconds": round(full, 1),
                 "noop_dry_run_seconds": round(noop, 2),
+                "figure_rebuild_seconds": round(figure, 2),
                 "job_seconds": jobs,
             },
             indent=2,
@@ -75,6 +82,10 @@ def main() -> None:
     )
     print(f"DAG wall time / target: {full:.0f} s / {target:.0f} s = {full / target:.2f}")
     print(f"no-op dry run / target: {noop:.2f} s / {NOOP_TARGET:.0f} s = {noop / NOOP_TARGET:.2f}")
+    print(
+        f"rebuild {FIGURE} / target: {figure:.2f} s / {FIGURE_TARGET:.0f} s "
+        f"= {figure / FIGURE_TARGET:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_rules_take_their_resources_from_the_config(tmp_path):
     assert "gpu=1" in found["train_stage"] and "mem_mb=64000" in found["train_stage"]
     assert "runtime=1440" in found["train_stage"]
     assert "gpu" not in found["pretrain"] and "mem_mb=9000" in found["pretrain"]
-    assert "gpu=2" in found["sample_suite"]
+    assert "gpu=2" in found["sample_arm"]
     light = ("generate_dataset", "generate_suite", "grade_suite", "claim_verdict", "paper_numbers")
     for rule in light:
         assert "gpu" not in found[rule] and "mem_mb=1000" in found[rule], (rule, found[rule])

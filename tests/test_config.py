@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from teachwhy.claims.manifest import load_claims
 from teachwhy.config import check_config
 from teachwhy.errors import InputError
 from teachwhy.schemas import load_yaml
@@ -93,8 +94,25 @@ def test_default_and_test_configs_are_valid(default_config, test_config):
         ),
         (
             lambda c: c["evaluate"]["suites"]["blackmail"].update(arms=["chat_hhh"]),
-            r"needs arm 'honeypot_actions' evaluated on suite 'blackmail'",
+            r"needs arm 'difficult_advice' evaluated on suite 'blackmail'",
         ),
+        (
+            lambda c: c["evaluate"]["suites"]["constitution_knowledge"].update(arms=["chat_hhh"]),
+            r"claim 'c17_docs_vs_qa' needs arm 'sdf_docs' evaluated on suite 'constitution_knowledge'",
+        ),
+        (
+            lambda c: c["arms"]["rl_chat_hhh_diverse"].update(
+                stages=[{"kind": "sft", "datasets": {"chat_hhh": 20000}}]
+            ),
+            r"reads the RL curve of arm 'rl_chat_hhh_diverse', whose last stage is not rl",
+        ),
+        (
+            lambda c: c["arms"]["difficult_advice"].update(
+                stages=[{"kind": "sft", "datasets": {"chat_hhh": "all", "diverse_envs": 3000}}]
+            ),
+            r"counts tokens of 'difficult_advice' in arm 'difficult_advice'",
+        ),
+        (lambda c: c["training"].update(seeds=0), r"training\.seeds: 0 is less than the minimum"),
         (lambda c: c.update(world="moon"), r"world: 'moon' is not one of"),
         (lambda c: c.update(claims=["c99_not_a_claim"]), r"unknown claim 'c99_not_a_claim'"),
         (
@@ -167,12 +185,11 @@ def test_every_claim_is_a_target_rule():
         timeout=120,
     )
     targets = set(run.stdout.split())
-    assert {
-        "claim_c07_honeypot_actions",
-        "claim_c09_value_deliberation",
-        "fig04_honeypot_arms",
-        "all",
-    } <= targets
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    manifest = load_claims()
+    assert len(config["claims"]) == len(manifest["claims"]) == 16
+    assert {f"claim_{c}" for c in config["claims"]} <= targets
+    assert set(manifest["figures"]) | {"paper", "all", "models", "evals", "data"} <= targets
 
 
 def test_schema_defaults_are_filled_in(default_config):

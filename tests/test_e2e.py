@@ -33,26 +33,109 @@ def finished_run(tmp_path_factory):
     return work, args
 
 
+CLAIM_IDS = [
+    "c03_chat_only_gap",
+    "c07_honeypot_actions",
+    "c09_value_deliberation",
+    "c11_token_efficiency",
+    "c18_recall_tracks_alignment",
+    "c24_rl_curve",
+]
+FIGURE_IDS = [
+    "fig04_honeypot_arms",
+    "fig04_token_pareto",
+    "fig10_recall_blackmail",
+    "fig12_rl_curves",
+]
+
+
 def test_claims_have_measured_and_paper_numbers(finished_run):
     work, _ = finished_run
-    for claim_id in ("c07_honeypot_actions", "c09_value_deliberation"):
+    found = sorted(p.stem for p in (work / "results" / "claims").glob("*.json"))
+    assert found == sorted(CLAIM_IDS)
+    for claim_id in CLAIM_IDS:
         claim = json.loads((work / "results" / "claims" / f"{claim_id}.json").read_text())
         assert claim["verdict"] in {"reproduced", "not reproduced", "inconclusive"}
-        assert claim["paper"]["value"] is not None and claim["paper"]["source"]
-        for arm, rate in claim["rates"].items():
-            assert rate["n"] > 0 and 0 <= rate["rate"] <= 1, arm
-            assert rate["ci95"][0] <= rate["rate"] <= rate["ci95"][1]
-        for arm, record in claim["inputs"].items():
-            assert len(record["sha256"]) == 64, arm
+        assert claim["paper"]["text"] and claim["paper"]["source"]
+        assert claim["statistic"]["kind"] and len(claim["statistic"]["ci95"]) == 2
+        for role, side in claim["sides"].items():
+            assert side["n"] > 0 and 0 <= side["rate"] <= 1, role
+            assert side["ci95"][0] <= side["rate"] <= side["ci95"][1]
+            # Every side is counted per training seed: the test config trains 2.
+            assert [s["run"] for s in side["per_seed"]] == [side["arm"], f"{side['arm']}.seed1"]
+        for key, record in claim["inputs"].items():
+            assert len(record["sha256"]) == 64, key
+    token = json.loads((work / "results" / "claims" / "c11_token_efficiency.json").read_text())
+    assert token["statistic"]["tokens"]["treatment"] > 0
+    assert (
+        "bootstrap" in token["statistic"]["method"] and "2 seed(s)" in token["statistic"]["method"]
+    )
 
 
-def test_figure_and_caption_exist(finished_run):
+def test_figures_captions_and_numbers_exist(finished_run):
     work, _ = finished_run
     figures = work / "results" / "figures"
-    assert (figures / "fig04_honeypot_arms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (figures / "fig04_honeypot_arms.pdf").read_bytes()[:5] == b"%PDF-"
+    for figure_id in FIGURE_IDS:
+        assert (figures / f"{figure_id}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (figures / f"{figure_id}.pdf").read_bytes()[:5] == b"%PDF-"
     caption = (figures / "fig04_honeypot_arms.rst").read_text()
-    assert "paper 22%" in caption and "measured" in caption
+    assert "paper 22.0%" in caption and "c07_honeypot_actions" in caption
+    numbers = json.loads((work / "results" / "paper" / "numbers.json").read_text())
+    assert sorted(numbers["claims"]) == sorted(CLAIM_IDS)
+    assert sorted(numbers["figures"]) == sorted(FIGURE_IDS)
+    curves = numbers["figures"]["fig12_rl_curves"]["rows"]
+    assert {r["run"] for r in curves} == {"rl_chat_hhh", "rl_chat_hhh.seed1"}
+    landing = (work / "results" / "paper" / "report.rst").read_text()
+    for claim_id in CLAIM_IDS:
+        assert f"``{claim_id}``" in landing
+
+
+def test_deleting_a_figure_reruns_only_its_plot_job(finished_run):
+    work, args = finished_run
+    figure = work / "results" / "figures" / "fig04_honeypot_arms.png"
+    saved = figure.read_bytes()
+    figure.unlink()
+    try:
+        for target in ("fig04_honeypot_arms", "paper"):
+            run = subprocess.run(
+                [*args, "-n", target], cwd=work, capture_output=True, text=True, timeout=120
+            )
+            stats = run.stdout.split("Job stats:")[1].split("total")[0]
+            jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
+            expected = {"fig04_honeypot_arms": "1"} | ({"paper": "1"} if target == "paper" else {})
+            assert jobs == expected, (target, jobs)
+        start = time.perf_counter()
+        rebuilt = subprocess.run(
+            [*args, "fig04_honeypot_arms"], cwd=work, capture_output=True, text=True, timeout=120
+        )
+        print(f"rebuilding one figure: {time.perf_counter() - start:.1f} s")
+        assert rebuilt.returncode == 0 and figure.read_bytes()[:8] == saved[:8]
+    finally:
+        if not figure.exists():
+            figure.write_bytes(saved)
+
+
+def test_a_style_change_reruns_only_the_figures(finished_run):
+    work, _ = finished_run
+    style = work / "style.yaml"
+    style.write_text("figures:\n  style: {dpi: 90, font_size: 9}\n")
+    restyled = [str(SNAKEMAKE), "--configfile", "tests/config/config.yaml", "style.yaml"]
+    run = subprocess.run(
+        [*restyled, "--cores", "2", "-n"], cwd=work, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    stats = run.stdout.split("Job stats:")[1].split("total")[0]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
+    assert jobs == {f: "1" for f in FIGURE_IDS} | {"all": "1"}
+
+
+def test_every_claim_is_a_target_rule(finished_run):
+    work, args = finished_run
+    run = subprocess.run(
+        [*args, "--list-target-rules"], cwd=work, capture_output=True, text=True, timeout=120
+    )
+    listed = set(run.stdout.split())
+    assert {f"claim_{c}" for c in CLAIM_IDS} | set(FIGURE_IDS) | {"paper"} <= listed
 
 
 def test_every_stage_left_its_artifacts(finished_run):
@@ -90,16 +173,28 @@ def test_every_stage_left_its_artifacts(finished_run):
 def test_arms_sharing_a_prefix_share_its_checkpoint(finished_run):
     work, _ = finished_run
     models = work / "results" / "models" / "toy"
-    (midtrained,) = models.glob("prefix-midtrain-*")
+    (midtrained,) = [p for p in models.glob("prefix-midtrain-*") if ".seed" not in p.name]
     card = json.loads((midtrained / "training.json").read_text())
     assert card["arms"] == ["sdf_docs", "msm_aft"] and card["kind"] == "midtrain"
+    # The second seed retrains every stage under its own key.
+    replicate = json.loads((models / "msm_aft.seed1" / "training.json").read_text())
+    assert replicate["parent"].startswith("prefix-midtrain-") and replicate["parent"].endswith(
+        ".seed1"
+    )
+    assert (
+        replicate["checkpoint_key"]
+        != json.loads((models / "msm_aft" / "training.json").read_text())["checkpoint_key"]
+    )
+    assert (
+        replicate["seed"] != json.loads((models / "msm_aft" / "training.json").read_text())["seed"]
+    )
     for arm in ("sdf_docs", "msm_aft"):
         child = json.loads((models / arm / "training.json").read_text())
         assert child["parent"] == midtrained.name and child["base"].endswith(midtrained.name)
         assert [s["kind"] for s in child["recipe"]] == ["midtrain", "sft"]
     trained = sorted(p.stem for p in (work / "results" / "benchmarks" / "train_stage").iterdir())
     assert trained.count(f"toy_{midtrained.name}") == 1
-    assert len(trained) == 7  # six arms, one shared prefix; rl_chat_hhh reuses chat_hhh
+    assert len(trained) == 14  # 2 seeds x (six arms, one shared prefix); RL reuses chat_hhh
     rl = json.loads((models / "rl_chat_hhh" / "training.json").read_text())
     assert rl["parent"] == "chat_hhh" and rl["kind"] == "rl"
     assert [p["step"] for p in rl["rl_curve"]] == [0, 1, 2]
@@ -132,7 +227,9 @@ def test_report_zip_shows_the_claims(finished_run):
         html = "".join(
             report.read(n).decode("utf-8", "replace") for n in names if n.endswith(".html")
         )
-    assert "Claims" in html and "paper 22%" in html
+    assert "Claims" in html and "paper 22.0%" in html
+    # The landing page: the claims table, one row per claim with its verdict.
+    assert "c07_honeypot_actions" in html and "95% interval" in html
 
 
 def _audit(work: Path, target: str) -> subprocess.CompletedProcess:
@@ -263,12 +360,14 @@ def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
         stats = run.stdout.split("Job stats:")[1].split("total")[0]
         jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", stats, flags=re.MULTILINE))
         assert jobs == {
-            "sample_suite": "10",
-            "grade_suite": "10",
+            "sample_arm": "12",  # 6 arms x 2 seeds
+            "grade_suite": "24",
             "suite_validity": "1",
-            "claim_verdict": "2",
-            "fig04_honeypot_arms": "1",
+            "claim_verdict": "6",
+            "figure_data": "3",  # not the RL curves: they come from training, not sampling
+            **{f: "1" for f in FIGURE_IDS},  # the curves' caption quotes c24, which samples
             "paper_numbers": "1",
+            "report_landing": "1",
             "all": "1",
         }
     finally:
@@ -346,7 +445,7 @@ def test_rocrate_of_a_figure_is_a_valid_provenance_run_crate(finished_run, pushe
     assert len(base["sha256"]) == 64 and "DVC stage 'models'" in base["description"]
     assert "md5" in base["description"], "the out's md5 from dvc.lock"
     claims = {e["name"]: e for e in graph.values() if e["@type"] == "Claim"}
-    assert set(claims) == {"c07_honeypot_actions", "c09_value_deliberation"}
+    assert set(claims) == {"c03_chat_only_gap", "c07_honeypot_actions", "c09_value_deliberation"}
     assert all("verdict:" in c["description"] for c in claims.values())
     assert "sk-ant-" not in json.dumps(graph)
     print(f"crate: {out.stat().st_size / 1024:.0f} KiB, {len(jobs)} jobs, {len(names)} files")

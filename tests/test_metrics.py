@@ -1,4 +1,4 @@
-"""Wilson intervals against known values, and the claim verdict rule."""
+"""Wilson intervals against known values, the verdict rule, and per-condition rates."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ import math
 
 import pytest
 
-from teachwhy.claims.verdict import (
-    INCONCLUSIVE,
-    NOT_REPRODUCED,
-    REPRODUCED,
-    bootstrap_interval,
-    decide,
-    evaluate_claim,
-)
+from teachwhy.claims.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, decide
 from teachwhy.evaluate.metrics import summarise, wilson
 
 
@@ -67,14 +60,6 @@ def test_decide(ci, band, verdict):
     assert decide(ci, band) == verdict
 
 
-def test_bootstrap_is_seeded_and_covers_the_point():
-    base, treat = [True] * 40 + [False] * 60, [True] * 10 + [False] * 90
-    point, ci = bootstrap_interval("rate_difference", base, treat, 2000, seed=7)
-    assert point == pytest.approx(-0.3)
-    assert ci[0] < point < ci[1] < 0
-    assert bootstrap_interval("rate_difference", base, treat, 2000, seed=7) == (point, ci)
-
-
 def _rows(arm_rate: float, n: int = 100) -> list[dict]:
     k = round(arm_rate * n)
     return [
@@ -86,32 +71,6 @@ def _rows(arm_rate: float, n: int = 100) -> list[dict]:
         }
         for i in range(n)
     ]
-
-
-CLAIM = {
-    "id": "c_test",
-    "statement": "Treatment lowers the rate.",
-    "paper": {"text": "x", "source": "y", "value": -0.1},
-    "suite": "blackmail",
-    "conditions": ["explicit-replacement"],
-    "compare": {"baseline": "base", "treatment": "treat"},
-    "statistic": "rate_difference",
-    "verdict": {"within": [-1.0, 0.0], "min_baseline_rate": 0.05},
-    "figure": "fig04_honeypot_arms",
-}
-
-
-def test_claim_verdicts_follow_the_rule():
-    assert (
-        evaluate_claim(CLAIM, {"base": _rows(0.5), "treat": _rows(0.1)}, 1, 1000)["verdict"]
-        == REPRODUCED
-    )
-    assert (
-        evaluate_claim(CLAIM, {"base": _rows(0.2), "treat": _rows(0.6)}, 1, 1000)["verdict"]
-        == NOT_REPRODUCED
-    )
-    floor = evaluate_claim(CLAIM, {"base": _rows(0.0), "treat": _rows(0.0)}, 1, 1000)
-    assert floor["verdict"] == INCONCLUSIVE and "floor effect" in floor["reasons"][0]
 
 
 def test_summarise_pools_threat_conditions():

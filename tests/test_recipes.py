@@ -12,7 +12,7 @@ import pytest
 
 from teachwhy.config import check_config
 from teachwhy.errors import InputError
-from teachwhy.train.recipes import checkpoint_plan
+from teachwhy.train.recipes import arm_runs, checkpoint_plan, training_plan
 from teachwhy.train.rl import curve_subset, harmless_helpful_reward, rl_prompts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +37,24 @@ def test_default_arms_cover_the_papers_experiments(default_config):
     )
     assert len(set(sizes)) == 3
     assert sum(1 for k in kinds.values() if k[-1] == "rl") >= 3
+
+
+def test_every_seed_retrains_every_stage_under_its_own_key(default_config):
+    check_config(default_config)
+    assert default_config["training"]["seeds"] == 2
+    first, plan = checkpoint_plan(default_config), training_plan(default_config)
+    assert len(plan) == 2 * len(first)
+    assert arm_runs(default_config, "rl_sdf_docs") == ["rl_sdf_docs", "rl_sdf_docs.seed1"]
+    second = plan["rl_sdf_docs.seed1"]
+    assert second.replicate == 1 and second.parent == "sdf_docs.seed1"
+    midtrained = plan["sdf_docs.seed1"].parent
+    assert midtrained.startswith("prefix-midtrain-") and midtrained.endswith(".seed1")
+    assert midtrained != first["sdf_docs"].parent + ".seed1"  # named by its own key
+    assert plan["sdf_docs.seed1"].key != first["sdf_docs"].key  # its seed differs
+    assert {n for n, c in plan.items() if c.replicate == 0} == set(first)
+    one = copy.deepcopy(default_config)
+    one["training"]["seeds"] = 1
+    assert list(training_plan(one)) == list(first)  # the first seed's names and keys are stable
 
 
 def test_arms_with_a_common_prefix_share_its_checkpoints(default_config):

@@ -29,7 +29,7 @@ PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tes
 SCRIPTS = ROOT / "tests" / "slurm"
 SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol")
 DAEMONS = {"munged", "slurmctld", "slurmd", "slurmstepd", "slurmscriptd"}
-TEST_CONFIG = ["--configfile", "tests/config/config.yaml"]
+TEST_CONFIG = ["--configfile", "tests/config/config.yaml", "tests/config/one_seed.yaml"]
 # The profile's first status check comes after 60 s; seconds-long jobs would each wait that long.
 FAST = ["--slurm-init-seconds-before-status-checks", "1"]
 # Bad submissions must end the run quickly rather than leave Snakemake waiting.
@@ -335,18 +335,16 @@ def test_a_gpu_rule_needs_a_gpu_node_and_then_sees_its_gpu(slurm_run, cluster):
     # The project's own sampling rule, asking for a GPU through the config.
     work = slurm_run.work
     (work / "gpu.yaml").write_text("resources:\n  sample:\n    gpus: 1\n")
-    samples = work / "results" / "evals" / "toy" / "chat_hhh" / "blackmail.samples.jsonl"
-    record = (
-        work / "results" / "provenance" / "evals" / "sample_suite" / "toy_chat_hhh_blackmail.json"
-    )
-    before = samples.read_bytes()
-    args = ["--profile", "profiles/slurm", "--configfile", "tests/config/config.yaml", "gpu.yaml"]
+    samples = work / "results" / "evals" / "toy" / "chat_hhh" / "samples"
+    record = work / "results" / "provenance" / "evals" / "sample_arm" / "toy_chat_hhh.json"
+    before = (samples / "blackmail.jsonl").read_bytes()
+    args = ["--profile", "profiles/slurm", *TEST_CONFIG, "gpu.yaml"]
     args += [*FAST, "--force", str(samples.relative_to(work))]
 
     no_gpu = snakemake(work, *args, timeout=300)
     assert no_gpu.returncode != 0
     assert no_gpu.seconds < QUICK_EXIT_S
-    assert "SLURM cannot run rule sample_suite" in no_gpu.output, no_gpu.output[-3000:]
+    assert "SLURM cannot run rule sample_arm" in no_gpu.output, no_gpu.output[-3000:]
     assert "Invalid generic resource (gres) specification" in no_gpu.output
 
     cluster.restart(gpus=2)
@@ -357,6 +355,6 @@ def test_a_gpu_rule_needs_a_gpu_node_and_then_sees_its_gpu(slurm_run, cluster):
         assert scheduler["job_id"] in cluster.jobs(with_gpu.slurm_run_id)
         assert scheduler["gpus"] == "0", scheduler
         # torch here is a CPU build: a visible (fake) GPU changes nothing in the samples.
-        assert samples.read_bytes() == before
+        assert (samples / "blackmail.jsonl").read_bytes() == before
     finally:
         cluster.restart(gpus=0)

@@ -1,7 +1,7 @@
-# Stage 5: each claim's verdict, the figures, and one named target rule per claim.
+# Stage 5: each claim's verdict, each figure's numbers and drawing, one target rule per claim.
 
 
-# The statistic, its bootstrap interval and the manifest's verdict for one claim.
+# The statistic, its interval (seeds, then samples) and the manifest's verdict for one claim.
 rule claim_verdict:
     input:
         unpack(claim_inputs),
@@ -10,6 +10,7 @@ rule claim_verdict:
         claim=paths.claim("{claim_id}"),
     params:
         claim=lambda wildcards: CLAIMS["claims"][wildcards.claim_id],
+        runs=lambda wildcards: claim_runs(wildcards.claim_id),
         bootstrap=config["bootstrap"],
         seed=config["seed"],
     threads: job_threads(config, "light")
@@ -23,14 +24,40 @@ rule claim_verdict:
         "../scripts/claim_verdict.py"
 
 
+# A figure's plotted numbers, from every seed's metrics (and model cards for curves and tokens).
+rule figure_data:
+    input:
+        unpack(lambda wildcards: figure_inputs(wildcards.figure_id)),
+        manifest=CLAIMS_MANIFEST,
+    output:
+        data=paths.plot_data("{figure_id}"),
+    params:
+        figure=lambda wildcards: CLAIMS["figures"][wildcards.figure_id],
+        claims=lambda wildcards: [
+            CLAIMS["claims"][c] for c in figure_claim_ids(wildcards.figure_id)
+        ],
+        runs=lambda wildcards: figure_runs(wildcards.figure_id),
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
+    log:
+        paths.log("figure_data", "{figure_id}"),
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/figure_data.py"
+
+
 for figure_id in FIGURE_IDS:
 
-    # A paper figure: named after its file stem, with a generated caption for the report.
+    # A paper figure, named after its file stem: drawn from its numbers in the configured
+    # style, with a caption for the report. Only this job reruns when the figure is deleted
+    # or the style changes.
     rule:
         name:
             figure_id
         input:
-            **figure_metrics(figure_id),
+            data=paths.plot_data(figure_id),
             claims=figure_claims(figure_id),
         output:
             pdf=paths.figure(figure_id, "pdf"),
@@ -38,13 +65,18 @@ for figure_id in FIGURE_IDS:
                 paths.figure(figure_id, "png"),
                 caption=f"../../{paths.figure(figure_id, 'rst')}",
                 category="Claims",
-                subcategory=figure_id,
-                labels={"figure": figure_id, "paper": CLAIMS["figures"][figure_id]["paper_figure"]},
+                subcategory=f"{figure_id}: " + ", ".join(figure_claim_ids(figure_id)),
+                labels={
+                    "figure": figure_id,
+                    "claims": ", ".join(figure_claim_ids(figure_id)),
+                    "paper": CLAIMS["figures"][figure_id]["paper_figure"],
+                },
             ),
             caption=paths.figure(figure_id, "rst"),
-            data=paths.plot_data(figure_id),
         params:
+            figure_id=figure_id,
             figure=CLAIMS["figures"][figure_id],
+            style=config["figures"]["style"],
         threads: job_threads(config, "light")
         resources:
             **job_resources(config, "light"),
@@ -58,7 +90,7 @@ for figure_id in FIGURE_IDS:
 
 for claim_id in CLAIM_IDS:
 
-    # Target: one claim of the paper, rebuilt with exactly what it needs.
+    # Target: one claim of the paper, rebuilt with exactly what it and its figure need.
     rule:
         name:
             f"claim_{claim_id}"

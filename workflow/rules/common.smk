@@ -1,26 +1,33 @@
 # Shared names and path helpers; no logic beyond building paths and wildcards.
+import re
+
 from teachwhy import paths
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import dataset_suites, suite_arms, suite_family
-from teachwhy.train.recipes import checkpoint_plan
+from teachwhy.claims.manifest import claim_measures, figure_measures, metric_pairs, model_arms
+from teachwhy.train.recipes import arm_runs, training_plan
 
 WORLD = config["world"]
 ARMS = list(config["arms"])
 SUITES = list(config["evaluate"]["suites"])
 DATASETS = list(config["datasets"])
 CLAIM_IDS = list(config["claims"])
-# Every checkpoint the arms need; arms sharing a recipe prefix share its checkpoints.
-CHECKPOINTS = checkpoint_plan(config)
+# Every checkpoint of every training seed; arms sharing a recipe prefix share its checkpoints.
+CHECKPOINTS = training_plan(config)
+# Each arm's trained models, one per seed: <arm>, <arm>.seed1, ...
+RUNS = {arm: arm_runs(config, arm) for arm in ARMS}
 FIGURE_IDS = sorted({CLAIMS["claims"][c]["figure"] for c in CLAIM_IDS})
-CLAIMS_MANIFEST = "config/claims.yaml"
+CLAIMS_MANIFEST = config["claims_manifest"]
 
 
 wildcard_constraints:
     world=WORLD,
     dataset="|".join(DATASETS),
     suite="|".join(SUITES),
-    arm="|".join(ARMS),
-    checkpoint="|".join(CHECKPOINTS),
+    arm="|".join(re.escape(run) for runs in RUNS.values() for run in runs),
+    checkpoint="|".join(re.escape(c) for c in CHECKPOINTS),
+    figure_id="|".join(FIGURE_IDS) or "^$",
+    claim_id="|".join(CLAIM_IDS) or "^$",
 
 
 CONSTITUTION = config["constitution"]
@@ -43,9 +50,15 @@ def dataset_sources(wildcards):
     return [family_file(f) for f in suites] + [CONSTITUTION, DELIBERATION_STYLES]
 
 
+def run_suites(run):
+    """The suites one trained model (an arm's seed) is evaluated on, in config order."""
+    arm = next(a for a, runs in RUNS.items() if run in runs)
+    return [s for s in SUITES if arm in suite_arms(config, s)]
+
+
 def evaluated_pairs():
-    """(arm, suite) for every evaluation the config asks for."""
-    return [(a, s) for s in SUITES for a in suite_arms(config, s)]
+    """(run, suite) for every evaluation the config asks for: each seed of each arm."""
+    return [(r, s) for s in SUITES for a in suite_arms(config, s) for r in RUNS[a]]
 
 
 def checkpoint_inputs(wildcards):
@@ -64,16 +77,53 @@ def checkpoint_inputs(wildcards):
     return inputs
 
 
+def lineage(name):
+    """A checkpoint and every checkpoint it was trained from, newest first."""
+    names = []
+    while name is not None:
+        names.append(name)
+        name = CHECKPOINTS[name].parent
+    return names
+
+
+def measured_inputs(owner, measures):
+    """Named inputs of a claim or figure: each seed's metrics per (arm, suite) it reads, and
+    model folders (the whole recipe lineage) for RL curves and token counts."""
+    inputs = {
+        f"{run}/{suite}": paths.metrics(WORLD, run, suite)
+        for arm, suite in metric_pairs(measures)
+        for run in RUNS[arm]
+    }
+    for arm in model_arms(owner, measures):
+        for run in RUNS[arm]:
+            for name in lineage(run):
+                inputs[f"model:{name}"] = paths.model(WORLD, name)
+    return inputs
+
+
 def claim_inputs(wildcards):
     claim = CLAIMS["claims"][wildcards.claim_id]
-    arms = [claim["compare"]["baseline"], claim["compare"]["treatment"]]
-    return {a: paths.graded(WORLD, a, claim["suite"]) for a in arms}
+    return measured_inputs(claim, list(claim_measures(claim).values()))
 
 
-def figure_metrics(figure_id):
+def figure_inputs(figure_id):
     figure = CLAIMS["figures"][figure_id]
-    return {a: paths.metrics(WORLD, a, figure["suite"]) for a in figure["arms"]}
+    return measured_inputs(figure, figure_measures(figure))
+
+
+def claim_runs(claim_id):
+    """The seeds (runs) of every arm a claim reads."""
+    claim = CLAIMS["claims"][claim_id]
+    return {m["arm"]: RUNS[m["arm"]] for m in claim_measures(claim).values()}
+
+
+def figure_runs(figure_id):
+    return {m["arm"]: RUNS[m["arm"]] for m in figure_measures(CLAIMS["figures"][figure_id])}
 
 
 def figure_claims(figure_id):
     return [paths.claim(c) for c in CLAIM_IDS if CLAIMS["claims"][c]["figure"] == figure_id]
+
+
+def figure_claim_ids(figure_id):
+    return [c for c in CLAIM_IDS if CLAIMS["claims"][c]["figure"] == figure_id]

@@ -1,34 +1,36 @@
 # Stage 4: sample every arm on every suite, grade the transcripts, compute rates.
 
 
-# Batched temperature sampling; one row per sample.
-rule sample_suite:
+# Batched temperature sampling of one trained model (an arm's seed) on every suite it is
+# evaluated on, one row per sample. One job per model, not per suite: each job pays about 8 s
+# of imports and model loading, which per suite was a third of the DAG's sampling time.
+rule sample_arm:
     input:
         model=paths.model("{world}", "{arm}"),
-        prompts=rules.generate_suite.output.prompts,
+        prompts=lambda wildcards: [paths.suite_prompts(wildcards.world, s) for s in run_suites(wildcards.arm)],
     output:
-        samples=paths.samples("{world}", "{arm}", "{suite}"),
+        samples=directory(paths.arm_samples("{world}", "{arm}")),
     params:
         sampling={k: v for k, v in config["evaluate"].items() if k != "suites"},
-        spec=lookup(dpath="evaluate/suites/{suite}", within=config),
+        suites=lambda wildcards: {s: config["evaluate"]["suites"][s] for s in run_suites(wildcards.arm)},
         seed=config["seed"],
     threads: job_threads(config, "sample")
     resources:
         **job_resources(config, "sample"),
     log:
-        paths.log("sample_suite", "{world}_{arm}_{suite}"),
+        paths.log("sample_arm", "{world}_{arm}"),
     benchmark:
-        paths.benchmark("sample_suite", "{world}_{arm}_{suite}")
+        paths.benchmark("sample_arm", "{world}_{arm}")
     conda:
         "../../envs/train.yaml"
     script:
-        "../scripts/sample_suite.py"
+        "../scripts/sample_arm.py"
 
 
 # The rule-based grader on the parsed email actions, then rates with Wilson intervals.
 rule grade_suite:
     input:
-        samples=rules.sample_suite.output.samples,
+        samples=rules.sample_arm.output.samples,
         suite=suite_family_file,
     output:
         graded=paths.graded("{world}", "{arm}", "{suite}"),

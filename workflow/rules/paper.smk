@@ -1,12 +1,14 @@
-# Stage 6: every claim, and the numbers file that every reported number comes from.
+# Stage 6: every claim, the numbers file that every reported number comes from, and the
+# report's landing page with the claims table.
 
 
 rule paper_numbers:
     input:
         claims=[paths.claim(c) for c in CLAIM_IDS],
-        figures=[paths.figure(f, ext) for f in FIGURE_IDS for ext in ("pdf", "png")],
+        plots=[paths.plot_data(f) for f in FIGURE_IDS],
+        validity=paths.validity(WORLD),
     output:
-        numbers=f"{paths.RESULTS}/paper/numbers.json",
+        numbers=paths.numbers(),
     threads: job_threads(config, "light")
     resources:
         **job_resources(config, "light"),
@@ -18,7 +20,36 @@ rule paper_numbers:
         "../scripts/paper_numbers.py"
 
 
-# The whole study: every claim, figure and the numbers file.
+# The report's landing page: the claims table, quoted from numbers.json. `snakemake --report`
+# uses it once it exists (see the Snakefile's report directive).
+rule report_landing:
+    input:
+        numbers=paths.numbers(),
+        template="report/workflow.rst.jinja",
+    output:
+        landing=paths.landing(),
+    params:
+        world=WORLD,
+        seed=config["seed"],
+        seeds=config["training"]["seeds"],
+        arms=ARMS,
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
+    log:
+        paths.log("report_landing", "all"),
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/report_landing.py"
+
+
+# The whole study (the default target): every claim and figure, the numbers file, the
+# landing page and the suite validity table.
 rule paper:
     input:
-        rules.paper_numbers.output.numbers,
+        [paths.claim(c) for c in CLAIM_IDS],
+        [paths.figure(f, ext) for f in FIGURE_IDS for ext in ("pdf", "png")],
+        paths.numbers(),
+        paths.landing(),
+        paths.validity(WORLD),

@@ -6,12 +6,15 @@ from teachwhy.claims.verdict import write_claim
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
-graded = {k: v for k, v in smk.input.items() if k != "manifest"}
+metrics = {k: v for k, v in smk.input.items() if k != "manifest" and not k.startswith("model:")}
+models = {k.removeprefix("model:"): v for k, v in smk.input.items() if k.startswith("model:")}
 run(
     smk,
     lambda: write_claim(
         smk.params.claim,
-        graded,
+        smk.params.runs,
+        metrics,
+        models,
         smk.params.seed,
         smk.params.bootstrap["resamples"],
         smk.output.claim,

@@ -41,7 +41,8 @@ def _claims(args: argparse.Namespace) -> int:
         value = (
             "undefined"
             if stat["value"] is None
-            else f"{stat['value']:.3f} [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]"
+            else f"{stat['value']:.3f}"
+            + ("" if None in stat["ci95"] else f" [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]")
         )
         print(f"{claim['id']:32} {claim['verdict']:15} {value:>26}  {claim['paper']['text']}")
     return 0

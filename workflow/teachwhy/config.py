@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from teachwhy.claims.manifest import claim_arms, load_claims
+from teachwhy.claims.manifest import (
+    claim_measures,
+    figure_measures,
+    load_claims,
+    metric_pairs,
+    model_arms,
+)
 from teachwhy.errors import InputError
 from teachwhy.evaluate.suites import load_suite, suite_path
 from teachwhy.generate.constitution import load as load_constitution
@@ -215,29 +221,57 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
     probes = Probes(config, constitution)
     check_budgets(config, probes, source)
     check_arms(config, probes, source)
-    manifest = load_claims()
+    manifest = load_claims(project_path(config["claims_manifest"]))
     for claim_id in config["claims"]:
         if claim_id not in manifest["claims"]:
             raise InputError(
                 source, f"claims: unknown claim '{claim_id}' (not in config/claims.yaml)"
             )
-        claim = manifest["claims"][claim_id]
-        figure = manifest["figures"][claim["figure"]]
-        for arm in claim_arms(claim) + figure["arms"]:
+        check_claim_needs(config, manifest, claim_id, source)
+    return manifest
+
+
+def check_claim_needs(
+    config: dict[str, Any], manifest: dict[str, Any], claim_id: str, source: str
+) -> None:
+    """A configured claim's arms, suites, RL curves and token datasets all exist in the config,
+    for the claim and for its figure."""
+    claim = manifest["claims"][claim_id]
+    figure = manifest["figures"][claim["figure"]]
+    for owner, measures in (
+        (claim, list(claim_measures(claim).values())),
+        (figure, figure_measures(figure)),
+    ):
+        for arm in {m["arm"] for m in measures} | set(model_arms(owner, measures)):
             if arm not in config["arms"]:
                 raise InputError(
                     source, f"claims: claim '{claim_id}' needs arm '{arm}', which config.arms lacks"
                 )
-        if claim["suite"] not in config["evaluate"]["suites"]:
-            raise InputError(
-                source,
-                f"claims: claim '{claim_id}' needs suite '{claim['suite']}' in evaluate.suites",
-            )
-        for arm in claim_arms(claim) + figure["arms"]:
-            if arm not in suite_arms(config, claim["suite"]):
+        for arm, suite in metric_pairs(measures):
+            if suite not in config["evaluate"]["suites"]:
+                raise InputError(
+                    source, f"claims: claim '{claim_id}' needs suite '{suite}' in evaluate.suites"
+                )
+            if arm not in suite_arms(config, suite):
                 raise InputError(
                     source,
                     f"claims: claim '{claim_id}' needs arm '{arm}' evaluated on suite "
-                    f"'{claim['suite']}' (evaluate.suites.{claim['suite']}.arms)",
+                    f"'{suite}' (evaluate.suites.{suite}.arms)",
                 )
-    return manifest
+        for m in measures:
+            if m["source"] == "rl_curve" and config["arms"][m["arm"]]["stages"][-1]["kind"] != "rl":
+                raise InputError(
+                    source,
+                    f"claims: claim '{claim_id}' reads the RL curve of arm '{m['arm']}', "
+                    "whose last stage is not rl",
+                )
+    datasets = dict(claim.get("tokens", {}))
+    wanted = [(claim["sides"][r]["arm"], d) for r, d in datasets.items()]
+    wanted += [(p["arm"], p["dataset"]) for p in figure.get("points", [])]
+    for arm, dataset in wanted:
+        if not any(dataset in st["datasets"] for st in config["arms"][arm]["stages"]):
+            raise InputError(
+                source,
+                f"claims: claim '{claim_id}' counts tokens of '{dataset}' in arm '{arm}', "
+                "whose recipe does not train on it",
+            )

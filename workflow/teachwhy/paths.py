@@ -25,8 +25,13 @@ def model(world: str, arm: str) -> str:
     return f"{RESULTS}/models/{world}/{arm}"
 
 
+def arm_samples(world: str, arm: str) -> str:
+    """One trained model's samples on every suite it is evaluated on (one sampling job)."""
+    return f"{RESULTS}/evals/{world}/{arm}/samples"
+
+
 def samples(world: str, arm: str, suite: str) -> str:
-    return f"{RESULTS}/evals/{world}/{arm}/{suite}.samples.jsonl"
+    return f"{arm_samples(world, arm)}/{suite}.jsonl"
 
 
 def graded(world: str, arm: str, suite: str) -> str:
@@ -50,8 +55,17 @@ def figure(figure_id: str, ext: str) -> str:
 
 
 def plot_data(figure_id: str) -> str:
-    """A figure's plotted numbers, kept in git as a DVC plot (outside the cached figures folder)."""
-    return f"{RESULTS}/paper/plots/{figure_id}.csv"
+    """A figure's plotted numbers (also a DVC plot), outside the cached figures folder."""
+    return f"{RESULTS}/paper/plots/{figure_id}.json"
+
+
+def numbers() -> str:
+    return f"{RESULTS}/paper/numbers.json"
+
+
+def landing() -> str:
+    """The report's landing page (claims table), rendered once every claim is decided."""
+    return f"{RESULTS}/paper/report.rst"
 
 
 def log(rule: str, name: str) -> str:

@@ -1,25 +1,110 @@
-"""results/paper/numbers.json: every number the report quotes, keyed by claim."""
+"""results/paper/numbers.json (every number the report quotes) and the report's landing page
+with the claims table, rendered from it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from teachwhy import io
 
+SIDE_FIELDS = ("arm", "rate", "ci95", "k", "n", "per_seed", "well_formed")
 
-def write_numbers(claim_paths: list[str], out: str) -> dict[str, Any]:
-    numbers = {}
+
+def write_numbers(
+    claim_paths: list[str], plot_paths: list[str], validity_path: str, out: str
+) -> dict[str, Any]:
+    """Gather each claim's statistic, sides and verdict, each figure's plotted rows and the
+    suite validity table into one file, each entry naming the file it came from."""
+    claims = {}
     for path in claim_paths:
         claim = io.read_json(path)
-        numbers[claim["id"]] = {
+        claims[claim["id"]] = {
+            "statement": claim["statement"],
             "verdict": claim["verdict"],
+            "reasons": claim["reasons"],
             "statistic": claim["statistic"],
             "paper": claim["paper"],
-            "rates": {
-                arm: {k: r[k] for k in ("rate", "ci95", "k", "n")}
-                for arm, r in claim["rates"].items()
+            "sides": {
+                role: {k: side[k] for k in SIDE_FIELDS if k in side}
+                for role, side in claim["sides"].items()
             },
+            "figure": claim["figure"],
             "source": path,
         }
-    io.write_json(out, {"claims": numbers})
-    return {"claims": len(numbers)}
+    figures = {}
+    for path in plot_paths:
+        data = io.read_json(path)
+        figures[data["figure"]] = {"kind": data["kind"], "rows": data["rows"], "source": path}
+    validity = io.read_json(validity_path)
+    io.write_json(
+        out,
+        {
+            "claims": claims,
+            "figures": figures,
+            "validity": {"source": validity_path, **validity},
+        },
+    )
+    return {"claims": len(claims), "figures": len(figures)}
+
+
+def _fmt(value: float | None, kind: str) -> str:
+    if value is None:
+        return "undefined"
+    if kind in ("rate", "rate_difference"):
+        return f"{100 * value:+.1f} pp" if kind == "rate_difference" else f"{100 * value:.1f}%"
+    return f"{value:.2f}"
+
+
+def claims_table(numbers: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per claim, as the landing page shows it."""
+    rows = []
+    for claim_id, c in numbers["claims"].items():
+        kind = c["statistic"]["kind"]
+        lo, hi = c["statistic"]["ci95"]
+        paper_value = c["paper"].get("value")
+        rows.append(
+            {
+                "id": claim_id,
+                "statement": c["statement"],
+                "paper": c["paper"]["text"]
+                + ("" if paper_value is None else f" ({kind} {_fmt(paper_value, kind)})"),
+                "statistic": kind.replace("_", " "),
+                "measured": _fmt(c["statistic"]["value"], kind),
+                "interval": "undefined"
+                if lo is None or hi is None
+                else f"[{_fmt(lo, kind)}, {_fmt(hi, kind)}]",
+                "verdict": c["verdict"],
+                "why": c["reasons"][0] if c["verdict"] == "inconclusive" else "",
+                "figure": c["figure"],
+            }
+        )
+    return rows
+
+
+def write_landing(
+    numbers_path: str,
+    template_path: str,
+    out: str,
+    world: str,
+    seed: int,
+    seeds: int,
+    arms: list[str],
+) -> dict[str, Any]:
+    """Render the landing page (reStructuredText) from numbers.json."""
+    numbers = io.read_json(numbers_path)
+    rows = claims_table(numbers)
+    template = jinja2.Template(
+        Path(template_path).read_text(encoding="utf-8"), trim_blocks=True, lstrip_blocks=True
+    )
+    counts = {
+        v: sum(r["verdict"] == v for r in rows)
+        for v in ("reproduced", "not reproduced", "inconclusive")
+    }
+    text = template.render(rows=rows, world=world, seed=seed, seeds=seeds, arms=arms, counts=counts)
+    # Snakemake renders the page through Jinja again; nothing here may read as a tag.
+    text = text.replace("{{", "{ {").replace("{%", "{ %")
+    io.write_text(out, text)
+    return counts

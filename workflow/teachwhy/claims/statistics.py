@@ -22,9 +22,18 @@ def pooled_rate(outcomes: Outcomes) -> float:
 
 def draw_rates(outcomes: Outcomes, draws: int, rng: np.random.Generator) -> np.ndarray:
     """``draws`` bootstrap replicates of the pooled rate (seeds, then samples within seeds)."""
-    sizes = np.array([len(s) for s in outcomes])
-    rates = np.array([np.mean(s) if len(s) else 0.0 for s in outcomes])
-    picks = rng.integers(0, len(outcomes), size=(draws, len(outcomes)))
+    return draw_counts([int(sum(s)) for s in outcomes], [len(s) for s in outcomes], draws, rng)
+
+
+def draw_counts(
+    ks: Sequence[int], ns: Sequence[int], draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """As draw_rates, from each seed's count of hits ``k`` out of ``n`` samples."""
+    if not ks:
+        return np.full(draws, np.nan)
+    sizes = np.asarray(ns, dtype=np.int64)
+    rates = np.where(sizes > 0, np.asarray(ks, float) / np.maximum(sizes, 1), 0.0)
+    picks = rng.integers(0, len(ks), size=(draws, len(ks)))
     hits = rng.binomial(sizes[picks], rates[picks])
     return hits.sum(axis=1) / np.maximum(sizes[picks].sum(axis=1), 1)
 

@@ -189,7 +189,8 @@ def _claim_entity(builder: _Builder, path: str) -> None:
     measured = (
         "undefined"
         if stat["value"] is None
-        else f"{stat['value']:.3f} [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]"
+        else f"{stat['value']:.3f}"
+        + ("" if None in stat["ci95"] else f" [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]")
     )
     builder.add(
         {

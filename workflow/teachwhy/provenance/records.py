@@ -18,9 +18,11 @@ PROVENANCE_ROOT = "results/provenance"
 PHASES = {
     "data": ("generate_dataset", "generate_suite", "check_contamination"),
     "models": ("train_tokenizer", "pretrain", "train_stage"),
-    "evals": ("sample_suite", "grade_suite", "suite_validity"),
-    "paper": ("claim_verdict", "paper_numbers"),
+    "evals": ("sample_arm", "grade_suite", "suite_validity"),
+    "paper": ("claim_verdict", "figure_data", "paper_numbers", "report_landing"),
 }
+# Figure rules are named after their figure's file stem (fig04_..., msm_fig04_...).
+FIGURE_RULE = re.compile(r"^(msm_)?fig[0-9]{2}_")
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
 IGNORED_IN_DIRECTORIES = {".snakemake_timestamp"}
@@ -28,7 +30,7 @@ IGNORED_IN_DIRECTORIES = {".snakemake_timestamp"}
 
 def phase_of(rule: str) -> str:
     """The phase of a rule; figure rules are named after their figure (``figNN_...``)."""
-    if rule.startswith("fig"):
+    if FIGURE_RULE.match(rule):
         return "paper"
     for phase, rules in PHASES.items():
         if rule in rules:

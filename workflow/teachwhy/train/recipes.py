@@ -122,7 +122,10 @@ def checkpoint_plan(config: dict[str, Any], replicate: int = 0) -> dict[str, Che
                 f"arms.{arm}: same recipe as arms.{whole[parent]}; keep one of the two",
             )
         whole[parent] = arm
-    names = {key: whole.get(key, f"prefix-{entry['kind']}-{key}") for key, entry in by_key.items()}
+    names = {
+        key: replicate_name(whole.get(key, f"prefix-{entry['kind']}-{key}"), replicate)
+        for key, entry in by_key.items()
+    }
     return {
         names[key]: Checkpoint(
             name=names[key],
@@ -138,3 +141,30 @@ def checkpoint_plan(config: dict[str, Any], replicate: int = 0) -> dict[str, Che
         )
         for key, entry in by_key.items()
     }
+
+
+def replicate_name(name: str, replicate: int) -> str:
+    """A checkpoint's name in replicate ``replicate``: the plain name for the first, then
+    ``<name>.seed<r>`` (a dot never occurs in arm names, so the two cannot collide)."""
+    return name if replicate == 0 else f"{name}.seed{replicate}"
+
+
+def seed_count(config: dict[str, Any]) -> int:
+    return int(config["training"].get("seeds", 1))
+
+
+def arm_runs(config: dict[str, Any], arm: str) -> list[str]:
+    """The trained models of one arm, one per training seed (replicate)."""
+    return [replicate_name(arm, r) for r in range(seed_count(config))]
+
+
+def training_plan(config: dict[str, Any]) -> dict[str, Checkpoint]:
+    """Every checkpoint of every replicate (``training.seeds``), parents before children.
+
+    Replicates differ in every random choice of training (the key, hence the seed, includes
+    the replicate number): initialisation of added weights, data order and the records a token
+    budget draws, so intervals over replicates reflect training noise."""
+    plan: dict[str, Checkpoint] = {}
+    for replicate in range(seed_count(config)):
+        plan.update(checkpoint_plan(config, replicate))
+    return plan

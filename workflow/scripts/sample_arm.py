@@ -1,0 +1,18 @@
+"""Rule sample_arm: batched sampling of one trained model on every suite it is evaluated on."""
+
+import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
+
+from teachwhy import paths
+from teachwhy.evaluate.sample import sample_suites
+from teachwhy.steps import run
+
+smk = snakemake  # noqa: F821
+w = smk.wildcards
+suites = {
+    suite: (paths.suite_prompts(w.world, suite), paths.samples(w.world, w.arm, suite))
+    for suite in smk.params.suites
+}
+run(
+    smk,
+    lambda: sample_suites(smk.config, w.arm, suites, smk.input.model, smk.threads),
+)
