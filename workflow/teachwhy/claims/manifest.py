@@ -125,12 +125,3 @@ def load_claims(path: str | Path | None = None) -> dict[str, Any]:
                     path, f"figures.{name}: a measure of '{measure['arm']}' has no suites"
                 )
     return {"claims": by_id, "figures": data["figures"]}
-
-
-def claim_arms(claim: dict[str, Any]) -> list[str]:
-    """Every arm a claim reads, sorted."""
-    return sorted({m["arm"] for m in claim_measures(claim).values()})
-
-
-def figure_arms(figure: dict[str, Any]) -> list[str]:
-    return sorted({m["arm"] for m in figure_measures(figure)})

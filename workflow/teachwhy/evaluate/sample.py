@@ -124,19 +124,6 @@ def generate_rows(
     return rows, new_tokens
 
 
-def sample_suite(
-    config: dict[str, Any],
-    arm: str,
-    suite: str,
-    model_dir: str,
-    prompts_path: str,
-    out: str,
-    threads: int,
-) -> dict[str, Any]:
-    """Write one row per sample: the prompt's condition, its hash and the completion."""
-    return sample_suites(config, arm, {suite: (prompts_path, out)}, model_dir, threads)[suite]
-
-
 def sample_suites(
     config: dict[str, Any],
     arm: str,
