@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 
 # This checkout's package, even where it is not pip-installed.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from teachwhy import paths
 from teachwhy.cluster import preflight
 from teachwhy.config import apply_replaced_keys, check_config
 
@@ -31,7 +32,7 @@ CLAIMS = check_config(config, source="config")
 
 
 # The landing page carries the claims table once `snakemake paper` has rendered it.
-report: "results/paper/report.rst" if Path("results/paper/report.rst").is_file() else "report/workflow.rst"
+report: paths.landing() if Path(paths.landing()).is_file() else "report/workflow.rst"
 
 
 # On a SLURM cluster, stop before the first job where the run would otherwise wait forever: a

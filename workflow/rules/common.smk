@@ -121,9 +121,9 @@ def figure_runs(figure_id):
     return {m["arm"]: RUNS[m["arm"]] for m in figure_measures(CLAIMS["figures"][figure_id])}
 
 
-def figure_claims(figure_id):
-    return [paths.claim(c) for c in CLAIM_IDS if CLAIMS["claims"][c]["figure"] == figure_id]
-
-
 def figure_claim_ids(figure_id):
     return [c for c in CLAIM_IDS if CLAIMS["claims"][c]["figure"] == figure_id]
+
+
+def figure_claims(figure_id):
+    return [paths.claim(c) for c in figure_claim_ids(figure_id)]

@@ -17,7 +17,7 @@ import jinja2
 
 from teachwhy import io
 from teachwhy.claims.manifest import resolve
-from teachwhy.claims.verdict import CARD, lineage_tokens, side_counts
+from teachwhy.claims.verdict import CARD, arm_tokens, side_counts
 from teachwhy.schemas import project_path
 
 
@@ -84,9 +84,7 @@ def figure_data(
             row = _row(side(resolve(figure, {}, point["arm"])), point["arm"], paper)
             row["dataset"] = point["dataset"]
             row["reference"] = False
-            row["tokens"] = sum(
-                lineage_tokens(model_paths[r], point["dataset"]) for r in runs[point["arm"]]
-            ) / len(runs[point["arm"]])
+            row["tokens"] = arm_tokens(model_paths, runs[point["arm"]], point["dataset"])
             rows.append(row)
         front = pareto_front([(r["tokens"], r["rate"]) for r in rows])
         for row, on in zip(rows, front, strict=True):

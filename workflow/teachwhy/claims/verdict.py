@@ -111,6 +111,12 @@ def lineage_tokens(model_dir: str, dataset: str) -> int:
         here = here.parent / card["parent"]
 
 
+def arm_tokens(model_paths: dict[str, str], runs: list[str], dataset: str) -> float:
+    """Tokens of ``dataset`` an arm trained on, averaged over its seeds (their budget draws
+    can differ by a record)."""
+    return sum(lineage_tokens(model_paths[r], dataset) for r in runs) / len(runs)
+
+
 def _finite(value: float) -> float | None:
     """JSON has no NaN: an undefined statistic (a ratio over a zero rate) is written as null."""
     return None if value is None or not np.isfinite(value) else float(value)
@@ -236,14 +242,7 @@ def evaluate_claim(
     tokens = None
     if claim["statistic"] == "token_efficiency_ratio":
         tokens = {
-            role: float(
-                np.mean(
-                    [
-                        lineage_tokens(model_paths[r], claim["tokens"][role])
-                        for r in runs[claim["sides"][role]["arm"]]
-                    ]
-                )
-            )
+            role: arm_tokens(model_paths, runs[claim["sides"][role]["arm"]], claim["tokens"][role])
             for role in ("treatment", "reference")
         }
     statistic = compute(claim, sides, resamples, seed, tokens)
