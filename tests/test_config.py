@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from teachwhy.claims.manifest import load_claims
-from teachwhy.config import check_config
+from teachwhy.config import check_config, load_config, merge_config
 from teachwhy.errors import InputError
-from teachwhy.schemas import load_yaml
+from teachwhy.schemas import load_schema, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -210,3 +210,50 @@ def test_a_partial_resource_class_keeps_the_other_defaults(default_config):
     config["resources"] = {"sample": {"gpus": 1}}
     check_config(config)
     assert config["resources"]["sample"] == {"cpus": 1, "mem_mb": 2000, "runtime": 60, "gpus": 1}
+
+
+@pytest.mark.parametrize(
+    ("stage", "override", "message"),
+    [
+        (0, {"learning_rate": -1}, "learning_rate: -1 is less than or equal to the minimum"),
+        (0, {"epochs": "ten"}, "epochs: 'ten' is not of type 'number'"),
+        (1, {"steps": "ten"}, "steps: 'ten' is not of type 'integer'"),
+        (1, {"curve_suite": "Not A Name"}, "curve_suite"),
+    ],
+)
+def test_stage_hyperparameters_are_validated(default_config, stage, override, message):
+    config = copy.deepcopy(default_config)
+    config["arms"]["rl_chat_hhh"]["stages"][stage]["hyperparameters"] = override
+    with pytest.raises(InputError) as raised:
+        check_config(config, source="my.yaml")
+    assert str(raised.value).startswith(
+        f"my.yaml: arms.rl_chat_hhh.stages[{stage + 1}].hyperparameters"
+    )
+    assert message in str(raised.value)
+
+
+def test_a_valid_override_passes_and_the_default_seeds_agree(default_config):
+    config = copy.deepcopy(default_config)
+    config["arms"]["rl_chat_hhh"]["stages"][1]["hyperparameters"] = {"steps": 8}
+    check_config(config)
+    # The schema's default (a config that omits it) is what config.yaml and the docs say.
+    seeds = load_schema("config")["properties"]["training"]["properties"]["seeds"]
+    assert seeds["default"] == default_config["training"]["seeds"] == 2
+
+
+def test_check_config_merges_a_file_onto_the_default(tmp_path):
+    override = tmp_path / "seeds.yaml"
+    override.write_text("training:\n  seeds: 3\n")
+    config = load_config(override)
+    assert config["training"]["seeds"] == 3
+    assert config["training"]["sft"]["learning_rate"] == 2.0e-4  # kept from the default
+    check_config(config, source=str(override))
+    assert merge_config({"a": {"b": 1, "c": 2}}, {"a": {"b": 5}}) == {"a": {"b": 5, "c": 2}}
+    assert merge_config({"arms": {"x": 1}}, {"arms": {"y": 2}}) == {"arms": {"y": 2}}
+
+
+def test_a_claim_needs_its_baseline_arm_evaluated_on_each_honeypot_suite(default_config):
+    config = copy.deepcopy(default_config)
+    config["evaluate"]["validity"] = {"baseline_arm": "aft", "max_control_rate": 0.05}
+    with pytest.raises(InputError, match="needs the baseline arm 'aft' evaluated on it"):
+        check_config(config, source="my.yaml")

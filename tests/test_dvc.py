@@ -48,7 +48,7 @@ def test_stages_are_the_phases():
 
 
 @pytest.mark.parametrize("phase", list(PHASES))
-def test_every_phase_output_belongs_to_its_stage_and_nothing_is_stale(phase):
+def test_every_phase_output_belongs_to_its_stage_and_every_declared_out_is_written(phase):
     outs, metrics = _declared(DVC[phase])
     produced = [
         (path, rule)

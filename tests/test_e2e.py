@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from teachwhy.claims.statistics import STATISTICS
+from teachwhy.claims.verdict import decide
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
@@ -28,9 +31,22 @@ def finished_run(tmp_path_factory):
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
     args = [str(SNAKEMAKE), "--configfile", "tests/config/config.yaml", "--cores", "2"]
-    run = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=900)
+    # Planted secrets: every job inherits them, and no record, log or report may show them.
+    env = {**os.environ, **PLANTED}
+    run = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=900, env=env)
     assert run.returncode == 0, run.stderr[-4000:]
     return work, args
+
+
+PLANTED = {
+    "ANTHROPIC_API_KEY": "sk-ant-api03-e2ePLANTEDkey-0123456789abcdef",
+    "HF_TOKEN": "hf_e2ePLANTEDtoken0123456789abcdefghij",
+}
+
+
+def _leaks(text: str) -> list[str]:
+    """The planted secrets (or their distinctive middle) found in ``text``."""
+    return [name for name, value in PLANTED.items() if value in text or "PLANTED" in text]
 
 
 CLAIM_IDS = [
@@ -55,7 +71,12 @@ def test_claims_have_measured_and_paper_numbers(finished_run):
     assert found == sorted(CLAIM_IDS)
     for claim_id in CLAIM_IDS:
         claim = json.loads((work / "results" / "claims" / f"{claim_id}.json").read_text())
-        assert claim["verdict"] in {"reproduced", "not reproduced", "inconclusive"}
+        # The verdict follows from the record alone: inconclusive when a gate gave a reason
+        # (every reason but the last, which states the interval and band), else the band rule.
+        gated = claim["reasons"][:-1]
+        domain = STATISTICS[claim["statistic"]["kind"]].domain
+        by_rule = decide(claim["statistic"]["ci95"], claim["verdict_rule"]["within"], domain)
+        assert claim["verdict"] == ("inconclusive" if gated else by_rule), claim["reasons"]
         assert claim["paper"]["text"] and claim["paper"]["source"]
         assert claim["statistic"]["kind"] and len(claim["statistic"]["ci95"]) == 2
         for role, side in claim["sides"].items():
@@ -64,7 +85,7 @@ def test_claims_have_measured_and_paper_numbers(finished_run):
             # Every side is counted per training seed: the test config trains 2.
             assert [s["run"] for s in side["per_seed"]] == [side["arm"], f"{side['arm']}.seed1"]
         for key, record in claim["inputs"].items():
-            assert len(record["sha256"]) == 64, key
+            assert len(record.get("sha256") or record["fields_sha256"]) == 64, key
     token = json.loads((work / "results" / "claims" / "c11_token_efficiency.json").read_text())
     assert token["statistic"]["tokens"]["treatment"] > 0
     assert (
@@ -170,6 +191,30 @@ def test_every_stage_left_its_artifacts(finished_run):
     assert not list(results.rglob("*.tmp")), "a temporary output was left behind"
 
 
+def test_truncated_samples_are_counted_and_the_limit_follows_training(finished_run):
+    work, _ = finished_run
+    evals = work / "results" / "evals" / "toy"
+    limits = {}
+    for arm in ("chat_hhh", "honeypot_deliberation"):
+        card = json.loads((work / "results" / "models" / "toy" / arm / "training.json").read_text())
+        taught = card["response_tokens_lineage"]["p99"]
+        rows = [
+            json.loads(line)
+            for line in (evals / arm / "samples" / "blackmail.jsonl").read_text().splitlines()
+        ]
+        limits[arm] = {r["max_new_tokens"] for r in rows}
+        # tests/config: floor 48, p99 + 8, ceiling 64.
+        assert limits[arm] == {max(48, min(64, taught + 8))}, (arm, taught)
+        metrics = json.loads((evals / arm / "blackmail.metrics.json").read_text())
+        graded = [json.loads(x) for x in (evals / arm / "blackmail.jsonl").read_text().splitlines()]
+        assert metrics["all"]["truncated"]["k"] == sum(r["truncated"] for r in graded)
+        assert metrics["all"]["harmful"]["n"] == len(graded) - metrics["all"]["truncated"]["k"]
+        # Only a sample that hit the limit can be truncated, and it is never graded harmless.
+        assert all(not r["finished"] and not r["harmful"] for r in graded if r["truncated"])
+    # Deliberation answers are longer than chat answers, so their limit is at least as high.
+    assert max(limits["honeypot_deliberation"]) >= max(limits["chat_hhh"])
+
+
 def test_arms_sharing_a_prefix_share_its_checkpoint(finished_run):
     work, _ = finished_run
     models = work / "results" / "models" / "toy"
@@ -198,7 +243,11 @@ def test_arms_sharing_a_prefix_share_its_checkpoint(finished_run):
     rl = json.loads((models / "rl_chat_hhh" / "training.json").read_text())
     assert rl["parent"] == "chat_hhh" and rl["kind"] == "rl"
     assert [p["step"] for p in rl["rl_curve"]] == [0, 1, 2]
-    assert all(0 <= p["harmful_rate"] <= 1 and p["n"] > 0 for p in rl["rl_curve"])
+    for point in rl["rl_curve"]:
+        # Every sample under threat is graded or counted as truncated, never dropped.
+        assert point["samples"] > 0 and point["n"] + point["truncated_k"] == point["samples"]
+        assert point["n"] == 0 or 0 <= point["harmful_rate"] <= 1
+        assert point["max_new_tokens"] >= 24  # the curve's floor (tests/config), sized up
     readme = (models / "msm_aft" / "README.md").read_text()
     assert "1. midtrain on constitution_docs: 2000" in readme and "sha256" in readme
     assert not (work / "results" / ".scratch").exists() and not list(models.rglob("*.pt"))
@@ -219,6 +268,7 @@ def test_report_zip_shows_the_claims(finished_run):
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, **PLANTED},
     )
     assert run.returncode == 0, run.stderr[-3000:]
     with zipfile.ZipFile(work / "results" / "report.zip") as report:
@@ -228,6 +278,7 @@ def test_report_zip_shows_the_claims(finished_run):
             report.read(n).decode("utf-8", "replace") for n in names if n.endswith(".html")
         )
     assert "Claims" in html and "paper 22.0%" in html
+    assert not _leaks(html) and not _leaks(run.stdout + run.stderr)
     # The landing page: the claims table, one row per claim with its verdict.
     assert "c07_honeypot_actions" in html and "95% interval" in html
 
@@ -246,7 +297,11 @@ def test_every_job_left_a_provenance_record_without_secrets(finished_run):
         # package, not the editable install of the checkout running the tests.
         assert record["code_version"] == "unknown" and record["packages"]["torch"]
         assert all(len(o["sha256"]) == 64 for o in record["outputs"])
-        assert "sk-ant-" not in path.read_text()
+        assert not _leaks(path.read_text()), path
+    for folder in ("logs", "claims", "paper"):
+        for path in (work / "results" / folder).rglob("*"):
+            if path.is_file() and path.suffix in (".json", ".log", ".rst", ".html", ".txt"):
+                assert not _leaks(path.read_text(errors="replace")), path
 
 
 def test_untouched_run_audits_clean(finished_run):
@@ -363,9 +418,11 @@ def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
             "sample_arm": "12",  # 6 arms x 2 seeds
             "grade_suite": "24",
             "suite_validity": "1",
+            # The RL curve samples as the evaluation does, so its stage reruns (2 seeds).
+            "train_stage": "2",
             "claim_verdict": "6",
-            "figure_data": "3",  # not the RL curves: they come from training, not sampling
-            **{f: "1" for f in FIGURE_IDS},  # the curves' caption quotes c24, which samples
+            "figure_data": "4",
+            **{f: "1" for f in FIGURE_IDS},
             "paper_numbers": "1",
             "report_landing": "1",
             "all": "1",
@@ -447,7 +504,7 @@ def test_rocrate_of_a_figure_is_a_valid_provenance_run_crate(finished_run, pushe
     claims = {e["name"]: e for e in graph.values() if e["@type"] == "Claim"}
     assert set(claims) == {"c03_chat_only_gap", "c07_honeypot_actions", "c09_value_deliberation"}
     assert all("verdict:" in c["description"] for c in claims.values())
-    assert "sk-ant-" not in json.dumps(graph)
+    assert not _leaks(json.dumps(graph))
     print(f"crate: {out.stat().st_size / 1024:.0f} KiB, {len(jobs)} jobs, {len(names)} files")
 
 

@@ -1,4 +1,5 @@
-"""Wilson intervals against known values, the verdict rule, and per-condition rates."""
+"""Wilson intervals against known values, the verdict rule and its edges, and per-condition
+rates."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import math
 
 import pytest
 
-from teachwhy.claims.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, decide
+from teachwhy.claims.statistics import STATISTICS
+from teachwhy.claims.verdict import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    band_text,
+    decide,
+)
 from teachwhy.evaluate.metrics import summarise, wilson
 
 
@@ -45,19 +53,60 @@ def test_wilson_empty_sample_is_uninformative():
     assert wilson(0, 0) == (0.0, 1.0)
 
 
-@pytest.mark.parametrize(
-    ("ci", "band", "verdict"),
-    [
-        ([0.6, 0.9], [0.5, 1.0], REPRODUCED),
-        ([0.0, 0.2], [0.5, 1.0], NOT_REPRODUCED),
-        ([0.4, 0.8], [0.5, 1.0], INCONCLUSIVE),
-        ([-0.3, -0.1], [-1.0, 0.0], REPRODUCED),
-        ([0.0, 0.0], [-1.0, 0.0], NOT_REPRODUCED),
-        ([math.nan, math.nan], [0.5, 1.0], INCONCLUSIVE),
-    ],
-)
-def test_decide(ci, band, verdict):
-    assert decide(ci, band) == verdict
+# Hand-labelled verdicts: (statistic, interval, band, verdict). An edge on the statistic's own
+# limit is closed (may be reached), any other is open (must be cleared); "share no point" is
+# not reproduced, so touching an open edge from outside is outside. Near misses sit on or a
+# hair off each edge.
+DECIDE = [
+    # A ratio's 0 is its limit: a treatment at 0% ([0, 0]) is inside a band starting at 0.
+    ("rate_ratio", [0.0, 0.0], [0.0, 0.3333], REPRODUCED),
+    ("rate_ratio", [0.0, 0.33329], [0.0, 0.3333], REPRODUCED),
+    ("rate_ratio", [0.0, 0.3333], [0.0, 0.3333], INCONCLUSIVE),  # reaches the open edge
+    ("rate_ratio", [0.3333, 0.6], [0.0, 0.3333], NOT_REPRODUCED),  # touches it from outside
+    ("rate_ratio", [0.33329, 0.6], [0.0, 0.3333], INCONCLUSIVE),
+    ("rate_ratio", [0.6, 0.9], [0.5, 1.0], REPRODUCED),
+    ("rate_ratio", [0.6, 1.0], [0.5, 1.0], INCONCLUSIVE),  # a ratio's 1 is no limit: open
+    ("rate_ratio", [0.0, 0.2], [0.5, 1.0], NOT_REPRODUCED),
+    ("rate_ratio", [0.4, 0.8], [0.5, 1.0], INCONCLUSIVE),
+    # A difference's -1 is its limit, 0 is not.
+    ("rate_difference", [-1.0, -0.5], [-1.0, 0.0], REPRODUCED),
+    ("rate_difference", [-0.3, -1e-9], [-1.0, 0.0], REPRODUCED),
+    ("rate_difference", [-0.3, 0.0], [-1.0, 0.0], INCONCLUSIVE),
+    ("rate_difference", [0.0, 0.0], [-1.0, 0.0], NOT_REPRODUCED),  # both arms at 0%
+    ("rate_difference", [0.0, 1.0], [0.0, 1.0], INCONCLUSIVE),
+    ("rate_difference", [1e-9, 1.0], [0.0, 1.0], REPRODUCED),
+    # A rate's 0 and 1.
+    ("rate", [0.5, 1.0], [0.1, 1.0], REPRODUCED),
+    ("rate", [0.1, 0.5], [0.1, 1.0], INCONCLUSIVE),
+    ("rate", [0.0, 0.1], [0.1, 1.0], NOT_REPRODUCED),
+    ("rate", [0.0, 0.0], [0.0, 0.05], REPRODUCED),
+    # A correlation's -1.
+    ("correlation", [-1.0, -0.2], [-1.0, 0.0], REPRODUCED),
+    ("correlation", [-1.0, 0.0], [-1.0, 0.0], INCONCLUSIVE),
+    # No limit at all: every finite edge is open; null is unbounded.
+    ("reduction_share", [0.91, 5.0], [0.9, None], REPRODUCED),
+    ("reduction_share", [0.9, 1.3], [0.9, None], INCONCLUSIVE),
+    ("reduction_share", [0.2, 0.9], [0.9, None], NOT_REPRODUCED),
+    ("reduction_share", [-3.0, 0.49], [None, 0.5], REPRODUCED),
+    ("reduction_share", [0.5, 0.7], [None, 0.5], NOT_REPRODUCED),
+    ("token_efficiency_ratio", [1.0, 5.0], [1.0, 1000.0], INCONCLUSIVE),
+    ("token_efficiency_ratio", [1.01, 999.0], [1.0, 1000.0], REPRODUCED),
+    # No interval.
+    ("rate_ratio", [math.nan, math.nan], [0.5, 1.0], INCONCLUSIVE),
+    ("rate_ratio", [None, None], [0.5, 1.0], INCONCLUSIVE),
+]
+
+
+@pytest.mark.parametrize(("kind", "ci", "band", "verdict"), DECIDE)
+def test_decide(kind, ci, band, verdict):
+    assert decide(ci, band, STATISTICS[kind].domain) == verdict
+
+
+def test_band_notation_shows_closed_and_open_edges():
+    assert band_text([0.0, 0.3333], STATISTICS["rate_ratio"].domain) == "[0, 0.3333)"
+    assert band_text([-1.0, 0.0], STATISTICS["rate_difference"].domain) == "[-1, 0)"
+    assert band_text([0.9, None], STATISTICS["reduction_share"].domain) == "(0.9, +inf)"
+    assert band_text([0.1, 1.0], STATISTICS["rate"].domain) == "(0.1, 1]"
 
 
 def _rows(arm_rate: float, n: int = 100) -> list[dict]:
@@ -85,3 +134,14 @@ def test_summarise_pools_threat_conditions():
     )
     assert summary["conditions"]["none-none"]["harmful"]["rate"] == 0.0
     assert summary["all"]["harmful"]["n"] == 20
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 20, 256, 1000])
+def test_wilson_holds_its_point_exactly_at_zero_and_one(n):
+    """k = 0 gives a lower bound of exactly 0, k = n an upper bound of exactly 1 (rounding once
+    put 5.6e-17 above a 0% rate, and a figure's error bar went negative)."""
+    assert wilson(0, n)[0] == 0.0
+    assert wilson(n, n)[1] == 1.0
+    for k in range(0, n + 1, max(1, n // 5)):
+        lo, hi = wilson(k, n)
+        assert lo <= k / n <= hi

@@ -28,7 +28,11 @@ def test_default_arms_cover_the_papers_experiments(default_config):
     large = budget["honeypot_deliberation_large"]["honeypot_deliberation"]
     assert large == 3 * small and budget["honeypot_actions"]["honeypot_actions"] == small
     assert budget["difficult_advice"]["difficult_advice"] == large // 28
-    assert budget["difficult_advice_no_rewrite"]["difficult_advice_no_rewrite"] == large // 28
+    # The ablation trains on the same dilemmas the full arm's budget selects.
+    assert budget["difficult_advice_no_rewrite"]["difficult_advice_no_rewrite"] == {
+        "match": "difficult_advice",
+        "tokens": large // 28,
+    }
     sizes = sorted(
         arms[a]["stages"][0]["datasets"]["constitution_docs"]
         for a in arms

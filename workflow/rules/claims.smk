@@ -1,7 +1,8 @@
 # Stage 5: each claim's verdict, each figure's numbers and drawing, one target rule per claim.
 
 
-# The statistic, its interval (seeds, then samples) and the manifest's verdict for one claim.
+# The statistic, its interval (seeds, then samples) and the manifest's verdict for one claim,
+# gated on the validity of its honeypot suites for the baseline arm (all seeds pooled).
 rule claim_verdict:
     input:
         unpack(claim_inputs),
@@ -13,6 +14,7 @@ rule claim_verdict:
         runs=lambda wildcards: claim_runs(wildcards.claim_id),
         bootstrap=config["bootstrap"],
         seed=config["seed"],
+        validity=config["evaluate"]["validity"],
     threads: job_threads(config, "light")
     resources:
         **job_resources(config, "light"),

@@ -5,7 +5,7 @@ from teachwhy import paths
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import dataset_suites, suite_arms, suite_family
 from teachwhy.claims.manifest import claim_measures, figure_measures, metric_pairs, model_arms
-from teachwhy.train.recipes import arm_runs, training_plan
+from teachwhy.train.recipes import arm_runs, stage_datasets, training_plan
 
 WORLD = config["world"]
 ARMS = list(config["arms"])
@@ -65,7 +65,7 @@ def checkpoint_inputs(wildcards):
     """A checkpoint's parent (the base model for a first stage), its stage's datasets and, for
     an RL stage, the held-out suite it samples for its curve."""
     spec = CHECKPOINTS[wildcards.checkpoint]
-    inputs = {n: paths.dataset(WORLD, n) for n in sorted(spec.stage["datasets"])}
+    inputs = {n: paths.dataset(WORLD, n) for n in stage_datasets(spec.stage)}
     if spec.parent is not None:
         inputs["parent"] = paths.model(WORLD, spec.parent)
     elif config["model"]["backend"] == "toy":
@@ -102,8 +102,32 @@ def measured_inputs(owner, measures):
 
 
 def claim_inputs(wildcards):
+    """A claim's measured inputs, and `validity:<run>/<suite>`: every seed of the baseline arm
+    (evaluate.validity.baseline_arm) on every honeypot suite the claim rests on (an RL curve's
+    suite included), whose validity, pooled over the seeds, the verdict checks."""
+    from teachwhy.claims.manifest import validity_suites
+    from teachwhy.evaluate.suites import load_suite
+
+    def kind(suite):
+        return load_suite(suite_family(config, suite)).kind
+
+    def curve_suite(arm):
+        return CHECKPOINTS[RUNS[arm][0]].stage["hyperparameters"]["curve_suite"]
+
     claim = CLAIMS["claims"][wildcards.claim_id]
-    return measured_inputs(claim, list(claim_measures(claim).values()))
+    measures = list(claim_measures(claim).values())
+    inputs = measured_inputs(claim, measures)
+    baseline = config["evaluate"]["validity"]["baseline_arm"]
+    for suite in validity_suites(measures, kind, curve_suite):
+        if baseline not in RUNS or baseline not in suite_arms(config, suite):
+            raise ValueError(
+                f"claim {wildcards.claim_id} rests on honeypot suite '{suite}', whose validity "
+                f"needs the baseline arm '{baseline}' evaluated on it "
+                f"(evaluate.suites.{suite}.arms, evaluate.validity.baseline_arm)"
+            )
+        for run in RUNS[baseline]:
+            inputs[f"validity:{run}/{suite}"] = paths.metrics(WORLD, run, suite)
+    return inputs
 
 
 def figure_inputs(figure_id):

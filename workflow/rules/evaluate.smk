@@ -46,8 +46,9 @@ rule grade_suite:
         "../scripts/grade_suite.py"
 
 
-# Is each suite a real test? The baseline arm's control and threat rates, every arm's
-# capability, over-refusal and knowledge.
+# Is each suite a real test? The baseline arm's control and threat rates (pooled over its
+# seeds: the verdict claims read; and per seed), every arm's capability, over-refusal and
+# knowledge.
 rule suite_validity:
     input:
         **{f"{a}/{s}": paths.metrics("{world}", a, s) for a, s in evaluated_pairs()},
@@ -60,6 +61,7 @@ rule suite_validity:
         ),
     params:
         validity=config["evaluate"]["validity"],
+        runs=RUNS,
     threads: job_threads(config, "light")
     resources:
         **job_resources(config, "light"),

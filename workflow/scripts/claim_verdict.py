@@ -6,8 +6,11 @@ from teachwhy.claims.verdict import write_claim
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
-metrics = {k: v for k, v in smk.input.items() if k != "manifest" and not k.startswith("model:")}
-models = {k.removeprefix("model:"): v for k, v in smk.input.items() if k.startswith("model:")}
+PREFIXES = ("model:", "validity:")
+named = {k: v for k, v in smk.input.items() if k != "manifest"}
+metrics = {k: v for k, v in named.items() if not k.startswith(PREFIXES)}
+models = {k.removeprefix("model:"): v for k, v in named.items() if k.startswith("model:")}
+validity = {k.removeprefix("validity:"): v for k, v in named.items() if k.startswith("validity:")}
 run(
     smk,
     lambda: write_claim(
@@ -18,5 +21,7 @@ run(
         smk.params.seed,
         smk.params.bootstrap["resamples"],
         smk.output.claim,
+        validity,
+        smk.params.validity,
     ),
 )

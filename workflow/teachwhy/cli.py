@@ -10,15 +10,17 @@ from teachwhy.errors import TeachwhyError
 
 
 def _check(args: argparse.Namespace) -> int:
-    from teachwhy.config import check_config
+    from teachwhy.config import check_config, load_config
     from teachwhy.generate.constitution import load as load_constitution
-    from teachwhy.schemas import load_yaml, project_path
+    from teachwhy.schemas import project_path
 
-    config = load_yaml(args.config)
-    manifest = check_config(config, source=args.config)
+    # As `snakemake --configfile FILE` runs it: FILE merged onto the default config.
+    config = load_config(*args.config)
+    source = " + ".join(["config/config.yaml", *args.config]) if args.config else "config"
+    manifest = check_config(config, source=source)
     constitution = load_constitution(project_path(config["constitution"]))
     print(
-        f"{args.config}: valid ({len(config['arms'])} arms, {len(config['claims'])} claims of "
+        f"{source}: valid ({len(config['arms'])} arms, {len(config['claims'])} claims of "
         f"{len(manifest['claims'])}; constitution of {constitution.persona}, "
         f"{len(constitution.sections)} sections)"
     )
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="teachwhy", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check-config", help="validate a config file and its references")
-    check.add_argument("config", nargs="?", default="config/config.yaml")
+    check.add_argument(
+        "config",
+        nargs="*",
+        help="config files merged onto config/config.yaml, as snakemake --configfile does",
+    )
     check.set_defaults(func=_check)
     claims = sub.add_parser("claims", help="print the claims table of a finished run")
     claims.add_argument("--results", default="results")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from teachwhy.claims.manifest import (
@@ -10,8 +11,10 @@ from teachwhy.claims.manifest import (
     load_claims,
     metric_pairs,
     model_arms,
+    validity_suites,
 )
 from teachwhy.errors import InputError
+from teachwhy.evaluate.graders import check_suite
 from teachwhy.evaluate.suites import load_suite, suite_path
 from teachwhy.generate.constitution import load as load_constitution
 from teachwhy.schemas import apply_defaults, load_schema, project_path, validate
@@ -31,6 +34,38 @@ def apply_replaced_keys(config: dict[str, Any], configfiles: list[str] | None) -
         for key in REPLACED_KEYS:
             if key in overriding:
                 config[key] = overriding[key]
+
+
+def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged onto ``base`` as Snakemake merges a --configfile: mappings merge key
+    by key, anything else (and every REPLACED_KEYS key) is replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = value
+    for key in REPLACED_KEYS:
+        if key in override:
+            out[key] = override[key]
+    return out
+
+
+def load_config(*overrides: str | Path) -> dict[str, Any]:
+    """The default config (config/config.yaml) with each file merged on, in order: what
+    `snakemake --configfile F ...` runs with."""
+    from teachwhy.schemas import load_yaml
+
+    default = project_path("config/config.yaml")
+    config = load_yaml(default) or {}
+    for path in overrides:
+        if Path(path).resolve() == default.resolve():
+            continue
+        data = load_yaml(path)
+        if not isinstance(data, dict):
+            raise InputError(path, "a config file must be a mapping of keys")
+        config = merge_config(config, data)
+    return config
 
 
 def suite_family(config: dict[str, Any], suite: str) -> str:
@@ -144,6 +179,17 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                         f"{where}: a {stage['kind']} stage needs chat records; "
                         f"dataset '{dataset}' holds {fmt} records",
                     )
+                if isinstance(budget, dict):
+                    matched = budget["match"]
+                    if matched not in stage["datasets"] and matched not in datasets:
+                        raise InputError(
+                            source,
+                            f"{where}.datasets.{dataset}.match: dataset '{matched}' is not in "
+                            "config.datasets",
+                        )
+                    # The job checks that the two datasets are paired item by item.
+                    dataset, budget = matched, budget["tokens"]
+                    records = probes(dataset)
                 size = dataset_size_estimate(config, records, dataset)
                 # Record-counted datasets are estimated; the job checks the exact size.
                 slack = 1.0 if "tokens" in datasets[dataset] else 1.1
@@ -153,6 +199,7 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                         f"{where}: token budget {budget} for '{dataset}' is larger than the "
                         f"dataset ({'about ' if slack > 1 else ''}{size} tokens)",
                     )
+            check_stage_hyperparameters(stage, f"{where}.hyperparameters", source)
             if stage["kind"] == "rl":
                 curve = config["training"]["rl"].get("curve_suite", "blackmail")
                 curve = stage.get("hyperparameters", {}).get("curve_suite", curve)
@@ -186,6 +233,31 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                 )
 
 
+def check_stage_hyperparameters(stage: dict[str, Any], where: str, source: str) -> None:
+    """A stage's overrides obey the same schema as the defaults of its kind
+    (training.<kind>): a negative learning rate or a step count in words is named here."""
+    import jsonschema
+
+    overrides = stage.get("hyperparameters")
+    if not overrides:
+        return
+    root = load_schema("config")
+    sub = dict(root["properties"]["training"]["properties"][stage["kind"]])
+    sub.pop("required", None)
+    unknown = sorted(set(overrides) - set(sub["properties"]))
+    if unknown:
+        raise InputError(
+            source,
+            f"{where}: a {stage['kind']} stage sets unknown hyperparameters {unknown} "
+            f"(known: {sorted(sub['properties'])})",
+        )
+    schema = {**sub, "$defs": root["$defs"]}
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    for error in sorted(validator.iter_errors(overrides), key=lambda e: list(e.path)):
+        key = ".".join(str(p) for p in error.absolute_path)
+        raise InputError(source, f"{where}{'.' + key if key else ''}: {error.message}")
+
+
 def check_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
     """Validate ``config`` against its schema and its references, fill in the schema's defaults
     (in place), and return the claims manifest.
@@ -203,6 +275,9 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
                 source,
                 f"evaluate.suites.{name}: no suite file {suite_path(family)} (known: {known})",
             )
+        problems = check_suite(load_suite(family))
+        if problems:
+            raise InputError(suite_path(family), f"grading: {problems[0]}")
         if suite.get("persona") == "constitution" and load_suite(family).kind != "honeypot":
             raise InputError(source, f"evaluate.suites.{name}: a persona variant needs a honeypot")
         arms = suite.get("arms", "all")
@@ -265,6 +340,7 @@ def check_claim_needs(
                     f"claims: claim '{claim_id}' reads the RL curve of arm '{m['arm']}', "
                     "whose last stage is not rl",
                 )
+    check_validity_needs(config, claim_id, list(claim_measures(claim).values()), source)
     datasets = dict(claim.get("tokens", {}))
     wanted = [(claim["sides"][r]["arm"], d) for r, d in datasets.items()]
     wanted += [(p["arm"], p["dataset"]) for p in figure.get("points", [])]
@@ -274,4 +350,29 @@ def check_claim_needs(
                 source,
                 f"claims: claim '{claim_id}' counts tokens of '{dataset}' in arm '{arm}', "
                 "whose recipe does not train on it",
+            )
+
+
+def check_validity_needs(
+    config: dict[str, Any], claim_id: str, measures: list[dict[str, Any]], source: str
+) -> None:
+    """A claim's verdict checks the validity of every honeypot suite it rests on, which needs
+    the baseline arm (evaluate.validity.baseline_arm) evaluated on each of them."""
+
+    def kind(suite: str) -> str:
+        return load_suite(suite_family(config, suite)).kind
+
+    def curve_suite(arm: str) -> str:
+        stage = config["arms"][arm]["stages"][-1]
+        default = config["training"]["rl"].get("curve_suite", "blackmail")
+        return stage.get("hyperparameters", {}).get("curve_suite", default)
+
+    baseline = config["evaluate"]["validity"]["baseline_arm"]
+    for suite in validity_suites(measures, kind, curve_suite):
+        if baseline not in config["arms"] or baseline not in suite_arms(config, suite):
+            raise InputError(
+                source,
+                f"claims: claim '{claim_id}' rests on honeypot suite '{suite}', whose validity "
+                f"needs the baseline arm '{baseline}' evaluated on it (evaluate.suites.{suite}"
+                ".arms, evaluate.validity.baseline_arm)",
             )

@@ -10,7 +10,9 @@ import jinja2
 
 from teachwhy import io
 
-SIDE_FIELDS = ("arm", "rate", "ci95", "k", "n", "per_seed", "well_formed")
+SIDE_FIELDS = (
+    "arm", "rate", "ci95", "k", "n", "per_seed", "can_act", "well_formed", "truncated",
+)  # fmt: skip
 
 
 def write_numbers(
@@ -31,6 +33,8 @@ def write_numbers(
                 role: {k: side[k] for k in SIDE_FIELDS if k in side}
                 for role, side in claim["sides"].items()
             },
+            "validity": claim.get("validity", {}),
+            "check": claim.get("check"),
             "figure": claim["figure"],
             "source": path,
         }
@@ -77,6 +81,8 @@ def claims_table(numbers: dict[str, Any]) -> list[dict[str, str]]:
                 if lo is None or hi is None
                 else f"[{_fmt(lo, kind)}, {_fmt(hi, kind)}]",
                 "verdict": c["verdict"],
+                # A manipulation check tests the setup, not the paper: the report shows it apart.
+                "check": c.get("check") or "",
                 "why": c["reasons"][0] if c["verdict"] == "inconclusive" else "",
                 "figure": c["figure"],
             }
@@ -99,11 +105,15 @@ def write_landing(
     template = jinja2.Template(
         Path(template_path).read_text(encoding="utf-8"), trim_blocks=True, lstrip_blocks=True
     )
+    # The counts are of the paper's claims; a manipulation check is a row, not a reproduction.
     counts = {
-        v: sum(r["verdict"] == v for r in rows)
+        v: sum(r["verdict"] == v and not r["check"] for r in rows)
         for v in ("reproduced", "not reproduced", "inconclusive")
     }
-    text = template.render(rows=rows, world=world, seed=seed, seeds=seeds, arms=arms, counts=counts)
+    checks = [r for r in rows if r["check"]]
+    text = template.render(
+        rows=rows, checks=checks, world=world, seed=seed, seeds=seeds, arms=arms, counts=counts
+    )
     # Snakemake renders the page through Jinja again; nothing here may read as a tag.
     text = text.replace("{{", "{ {").replace("{%", "{ %")
     io.write_text(out, text)

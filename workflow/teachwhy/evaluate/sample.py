@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from teachwhy import io
+from teachwhy.evaluate.limits import generation_limit
 from teachwhy.generate.datasets import read_eval_prompts
 from teachwhy.generate.procedural import derive_seed
 from teachwhy.train.backends import load_for_inference
@@ -117,6 +119,7 @@ def generate_rows(
                     "prompt_sha256": io.sha256_text(texts[prompt["id"]]),
                     "completion": tok.decode(ids, skip_special_tokens=True),
                     "finished": ended,
+                    "max_new_tokens": max_new_tokens,
                 }
             )
         bar.update(len(chunk))
@@ -138,10 +141,13 @@ def sample_suites(
     set_threads(threads)
     model, tok = load_for_inference(model_dir)
     model.eval()
+    card = Path(model_dir) / "training.json"
+    taught = io.read_json(card).get("response_tokens_lineage", {}) if card.is_file() else {}
     summary = {}
     for suite, (prompts_path, out) in suites.items():
         repeats = cfg["suites"][suite]["samples_per_prompt"]
-        max_new_tokens = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
+        floor = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
+        max_new_tokens = generation_limit(floor, taught, cfg.get("response_limit"))
         torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
         prompts = read_eval_prompts(prompts_path)
         start = time.time()
@@ -151,6 +157,8 @@ def sample_suites(
         io.write_jsonl(out, rows)
         summary[suite] = {
             "samples": len(rows),
+            "max_new_tokens": max_new_tokens,
+            "truncated": sum(not r["finished"] for r in rows),
             "new_tokens": new_tokens,
             "seconds": time.time() - start,
         }

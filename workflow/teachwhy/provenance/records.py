@@ -23,8 +23,12 @@ PHASES = {
 }
 # Figure rules are named after their figure's file stem (fig04_..., msm_fig04_...).
 FIGURE_RULE = re.compile(r"^(msm_)?fig[0-9]{2}_")
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
-_SECRET_VALUE = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
+# A key that names a credential: "token" only as the key's last word ("hf_token",
+# "access_token"), so counts such as "tokens" and "max_new_tokens" stay readable.
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|(^|[_-])token$|secret|password|passwd|credential)", re.IGNORECASE
+)
+_SECRET_VALUE = re.compile(r"(sk-ant-[A-Za-z0-9_-]{8,}|hf_[A-Za-z0-9]{30,})")
 IGNORED_IN_DIRECTORIES = {".snakemake_timestamp"}
 
 

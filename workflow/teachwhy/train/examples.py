@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from teachwhy.train.loop import IGNORE, Example, pack_documents
@@ -60,3 +61,19 @@ def chat_example(tok: Any, messages: list[dict[str, str]], max_length: int) -> E
 
 def chat_examples(tok: Any, records: list[dict[str, Any]], max_length: int) -> list[Example]:
     return [chat_example(tok, r["messages"], max_length) for r in records]
+
+
+RESPONSE_QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "max": 1.0}
+
+
+def response_tokens(examples: list[Example]) -> dict[str, int]:
+    """Quantiles of the labelled (assistant) tokens per example: what the model learns to
+    write in one answer, end-of-turn included. The generation limit is sized from these."""
+    lengths = sorted(sum(label != IGNORE for label in e.labels) for e in examples)
+    if not lengths:
+        return {}
+    out = {
+        name: lengths[min(len(lengths) - 1, math.ceil(q * len(lengths)) - 1)]
+        for name, q in RESPONSE_QUANTILES.items()
+    }
+    return {**out, "examples": len(lengths)}

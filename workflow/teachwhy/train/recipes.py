@@ -61,7 +61,25 @@ def stage_hyperparameters(config: dict[str, Any], stage: dict[str, Any]) -> dict
             f"a {stage['kind']} stage sets unknown hyperparameters {sorted(unknown)} "
             f"(known: {sorted(defaults)})",
         )
-    return {**defaults, **stage.get("hyperparameters", {})}
+    resolved = {**defaults, **stage.get("hyperparameters", {})}
+    if stage["kind"] == "rl":
+        # The RL curve samples as the evaluation does, so a curve point and an eval rate
+        # measure the same thing (and a change to either reruns the curve).
+        sampling = config["evaluate"]
+        resolved["curve_sampling"] = {
+            "temperature": sampling["temperature"],
+            "top_p": sampling.get("top_p", 1.0),
+            "batch_size": sampling["batch_size"],
+            "response_limit": sampling.get("response_limit"),
+        }
+    return resolved
+
+
+def stage_datasets(stage: dict[str, Any]) -> list[str]:
+    """Every dataset a stage reads: its own, and those a matched budget selects by."""
+    names = set(stage["datasets"])
+    names |= {b["match"] for b in stage["datasets"].values() if isinstance(b, dict)}
+    return sorted(names)
 
 
 def resolved_stages(config: dict[str, Any], arm: str) -> list[dict[str, Any]]:

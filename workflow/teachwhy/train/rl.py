@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from teachwhy.errors import InputError
+from teachwhy.evaluate.limits import generation_limit
 
 REFUSAL_PHRASES = ("i can't", "i cannot", "i won't", "i will not", "can't help", "cannot help")
 
@@ -74,7 +75,9 @@ def curve_point(
 
     was_training = model.training
     model.eval()
-    sampling = {"batch_size": 64, "temperature": 1.0, "top_p": 1.0}
+    # The curve samples as the evaluation does (evaluate.temperature, top_p, batch_size), so a
+    # curve point and an eval rate measure the same thing.
+    sampling = hp["curve_sampling"]
     state = torch.get_rng_state()
     torch.manual_seed(hp["seed_offset"] + step)
     from teachwhy.evaluate.sample import generate_rows
@@ -94,13 +97,21 @@ def curve_point(
     if was_training:
         model.train()
     summary = summarise(grade_rows(load_suite(prompts[0]["family"]), rows), "honeypot")
-    head = summary["headline"]
+    threat = summary["threat_pooled"] or summary["all"]
+    head = threat["harmful"]
     return {
         "step": step,
         "harmful_rate": head["rate"],
         "ci95": head["ci95"],
+        # Counts under threat: n graded (not truncated), harmful and well-formed among them,
+        # and truncated among all the samples.
         "n": head["n"],
+        "harmful": head["k"],
+        "well_formed_k": threat["well_formed"]["k"],
+        "truncated_k": threat["truncated"]["k"],
+        "samples": threat["truncated"]["n"],
         "well_formed": summary["all"]["well_formed"]["rate"],
+        "max_new_tokens": hp["curve_max_new_tokens"],
     }
 
 
@@ -113,8 +124,11 @@ def train_rl(
     seed: int,
     curve_prompts_path: str | None,
     scratch: Path,
+    taught: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """GRPO on the stage's prompts; returns the trained model, the loss log and the RL curve."""
+    """GRPO on the stage's prompts; returns the trained model, the loss log and the RL curve.
+    ``taught`` is the parent's response lengths: the curve's generation limit is sized from
+    them as the evaluation's is."""
     import time
 
     import datasets
@@ -135,6 +149,10 @@ def train_rl(
             read_eval_prompts(curve_prompts_path), hp["curve_prompts_per_condition"]
         )
     point_hp = {**hp, "seed_offset": seed}
+    if prompts:
+        point_hp["curve_max_new_tokens"] = generation_limit(
+            hp["curve_max_new_tokens"], taught or {}, hp["curve_sampling"].get("response_limit")
+        )
     run_dir = scratch / fingerprint(spec, {"prompts": len(rows)})[:12]
     curve_file = run_dir / "curve.json"
 

@@ -47,6 +47,37 @@ def select_records(
     return chosen
 
 
+def _prompt(record: dict[str, Any]) -> str:
+    return next(m["content"] for m in record["messages"] if m["role"] == "user")
+
+
+def select_matched(
+    records: list[dict[str, Any]],
+    matched: list[dict[str, Any]],
+    budget: dict[str, Any],
+    source: str | Path,
+    matched_source: str | Path,
+) -> list[dict[str, Any]]:
+    """The records that answer the same prompts as ``budget['tokens']`` of the matched dataset
+    select: an ablation of one pipeline step compares the same items with and without it, so
+    the two arms differ in that step only (their tokens differ and are recorded)."""
+    wanted = select_records(matched, budget["tokens"], matched_source)
+    if len(wanted) > len(records):
+        raise InputError(
+            source,
+            f"holds {len(records)} records; matching {budget['tokens']} tokens of "
+            f"'{budget['match']}' needs {len(wanted)}",
+        )
+    for index, (mine, theirs) in enumerate(zip(records, wanted, strict=False)):
+        if mine.get("format") != "messages" or _prompt(mine) != _prompt(theirs):
+            raise InputError(
+                source,
+                f"record {index} ({mine['id']}) does not answer the same prompt as record "
+                f"{theirs['id']} of {matched_source}: the datasets are not paired item by item",
+            )
+    return records[: len(wanted)]
+
+
 def stage_records(
     stage: dict[str, Any], dataset_paths: dict[str, str], seed: int, need: str | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -63,13 +94,19 @@ def stage_records(
                         f"record {record['id']} has format '{record['format']}'; "
                         f"a {stage['kind']} stage needs '{need}' records",
                     )
-        chosen = select_records(records, budget, path)
+        if isinstance(budget, dict):
+            other = dataset_paths[budget["match"]]
+            chosen = select_matched(records, read_dataset(other), budget, path, other)
+        else:
+            chosen = select_records(records, budget, path)
         manifest = io.read_json(Path(path).with_suffix(".manifest.json"))
         used[name] = {
             "records": len(chosen),
             "tokens": sum(r["tokens"] for r in chosen),
             "sha256": manifest["sha256"],
         }
+        if isinstance(budget, dict):
+            used[name]["matched"] = {"dataset": budget["match"], "tokens": budget["tokens"]}
         mixture.extend(chosen)
     random.Random(seed).shuffle(mixture)
     return mixture, used
@@ -133,7 +170,8 @@ def train_checkpoint(
         records, used = stage_records(
             stage, dataset_paths, derive_seed(seed, "mixture"), "messages"
         )
-        result = train_rl(config, spec, model, tok, records, seed, curve_prompts, scratch)
+        taught = lineage_response_tokens(parent_dir, {})
+        result = train_rl(config, spec, model, tok, records, seed, curve_prompts, scratch, taught)
         model = result.pop("model")
     else:
         result, used = _train_supervised(spec, model, tok, dataset_paths, seed, scratch)
@@ -158,10 +196,26 @@ def train_checkpoint(
         "hyperparameters": hp,
         **result,
     }
+    card["response_tokens_lineage"] = lineage_response_tokens(
+        parent_dir, card.get("response_tokens", {})
+    )
     card["processes"] = world()[1]
     if world()[0] == 0:
         save_checkpoint(out, model, tok, card, base=base, model_cfg=model_cfg)
     return card
+
+
+def lineage_response_tokens(parent_dir: str | None, own: dict[str, int]) -> dict[str, int]:
+    """Per quantile, the longest responses any SFT stage along the recipe taught (this stage's
+    and its parent's lineage): the sampler sizes a model's generation limit from them."""
+    card = Path(parent_dir or "") / "training.json"
+    inherited = (
+        io.read_json(card).get("response_tokens_lineage", {})
+        if parent_dir and card.is_file()
+        else {}
+    )
+    keys = (set(inherited) | set(own)) - {"examples"}
+    return {k: max(inherited.get(k, 0), own.get(k, 0)) for k in sorted(keys)}
 
 
 def _description(config: dict[str, Any], spec: dict[str, Any]) -> str:
@@ -182,7 +236,7 @@ def _train_supervised(
     seed: int,
     scratch: Path,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    from teachwhy.train.examples import chat_examples, document_examples
+    from teachwhy.train.examples import chat_examples, document_examples, response_tokens
     from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
 
     stage, hp = spec["stage"], spec["stage"]["hyperparameters"]
@@ -212,9 +266,11 @@ def _train_supervised(
     )
     checkpoints = StepCheckpoints(scratch, fingerprint(spec, used))
     result = train_loop(model, examples, plan, tok.pad_token_id, settings, checkpoints)
+    lengths = response_tokens(examples) if spec["kind"] == "sft" else {}
     return {
         "steps": result.steps,
         "examples": len(examples),
+        **({"response_tokens": lengths} if lengths else {}),
         "trained_tokens": result.trained_tokens,
         "labelled_tokens": result.labelled_tokens,
         "final_loss": result.final_loss,

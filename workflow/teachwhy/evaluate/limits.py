@@ -1,0 +1,23 @@
+"""The generation limit of a model, sized from the responses its training taught.
+
+A sample that reaches the limit before its action is `truncated`, its own outcome; a limit
+shorter than what training taught would manufacture such samples for the arms trained on long
+answers (deliberation), so the limit is at least the taught response length plus slack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_RULE = {"quantile": "p99", "slack": 16, "ceiling": 512}
+
+
+def generation_limit(floor: int, taught: dict[str, int], rule: dict[str, Any] | None) -> int:
+    """``max(floor, taught[quantile] + slack)``, capped at ``ceiling`` (but never below
+    ``floor``). ``taught`` is a card's ``response_tokens_lineage``; empty when the model was
+    never fine-tuned on responses, which leaves the floor."""
+    rule = {**DEFAULT_RULE, **(rule or {})}
+    need = taught.get(rule["quantile"])
+    if need is None:
+        return floor
+    return max(floor, min(rule["ceiling"], need + rule["slack"]))
