@@ -349,7 +349,9 @@ ZERO_CLAIMS = [
     ("rate_ratio", [0.0, 0.3333], {"base": 0.0, "treat": 0.3}, INCONCLUSIVE, "undefined"),
     ("rate_ratio", [0.0, 0.3333], {"base": 0.0, "treat": 0.0}, INCONCLUSIVE, "undefined"),
     ("rate_difference", [-1.0, 0.0], {"base": 0.5, "treat": 0.0}, REPRODUCED, None),
-    ("rate_difference", [-1.0, 0.0], {"base": 0.0, "treat": 0.0}, NOT_REPRODUCED, None),
+    # Both at 0%: each seed's rate is drawn from its posterior (room above 0), so the interval
+    # straddles the open edge at 0 and no reduction can be shown either way.
+    ("rate_difference", [-1.0, 0.0], {"base": 0.0, "treat": 0.0}, INCONCLUSIVE, None),
     ("reduction_share", [0.9, None], {"base": 0.5, "treat": 0.0, "ref": 0.0}, REPRODUCED, None),
     ("reduction_share", [0.9, None], {"base": 0.0, "treat": 0.0, "ref": 0.0}, INCONCLUSIVE,
      "undefined"),
@@ -368,30 +370,28 @@ def test_zero_rates_on_every_statistic(tmp_path, kind, within, rates, verdict, r
     if reason:
         assert reason in got["reasons"][0]
     if verdict == REPRODUCED and kind == "rate_ratio":
-        assert got["statistic"]["ci95"] == [0.0, 0.0]  # the interval of a treatment at 0%
+        # A treatment at 0% (0 of 800) is not exactly [0, 0]: 800 samples leave room above 0.
+        lo, hi = got["statistic"]["ci95"]
+        assert 0.0 <= lo < hi < 0.02
     json.dumps(got, allow_nan=False)  # valid JSON: no NaN
 
 
-def _one_condition(tmp_path, base_k: int, n: int = 10) -> tuple[dict, dict]:
-    runs, paths = arms_with(tmp_path, {"base": [base_k / n], "treat": [0.05]}, n=n)
-    return runs, paths
-
-
 @pytest.mark.parametrize(
-    ("base_k", "limit", "gate"),
-    [(3, 0.05, False), (2, 0.05, True), (2, 0.2, False)],  # P(0 of 10): 2.8%, 10.7%, 10.7%
+    ("base", "ref", "limit", "gate", "share"),
+    # P(b - r <= 0) for rates drawn around 0.30 and 0.25 (n = 100 each): about 21%.
+    [(0.30, 0.25, 0.05, True, 0.21), (0.30, 0.25, 0.30, False, 0.21), (0.5, 0.1, 0.05, False, 0.0)],
 )
-def test_undefined_draws_are_counted_and_gate_the_verdict(tmp_path, base_k, limit, gate):
-    # One seed, 10 samples in one condition: a draw with no harmful baseline sample leaves the
-    # ratio undefined, with probability (1 - p)^10.
-    c = claim("rate_ratio", DIFF, [0.0, 1.0], conditions=["explicit-replacement"],
+def test_undefined_draws_are_counted_and_gate_the_verdict(tmp_path, base, ref, limit, gate, share):
+    # A reduction share is undefined in a draw where the reference did not reduce the rate
+    # (b - r <= 0); one seed, n = 100 in one condition.
+    sides = {r: THREE[r] for r in STATISTICS["reduction_share"].roles}
+    c = claim("reduction_share", sides, [0.9, None], conditions=["explicit-replacement"],
               verdict={"max_undefined_share": limit})  # fmt: skip
-    runs, paths = _one_condition(tmp_path, base_k)
+    runs, paths = arms_with(tmp_path, {"base": [base], "treat": [0.0], "ref": [ref]}, n=100)
     got = judge(tmp_path, c, runs, paths, resamples=4000)
-    share = got["statistic"]["undefined_share"]
-    expected = (1 - base_k / 10) ** 10
-    assert share == pytest.approx(expected, abs=0.01)
-    assert got["statistic"]["finite_draws"] == round(4000 * (1 - share))
+    got_share = got["statistic"]["undefined_share"]
+    assert got_share == pytest.approx(share, abs=0.03)
+    assert got["statistic"]["finite_draws"] == round(4000 * (1 - got_share))
     assert gated(got, "undefined") == gate
 
 

@@ -14,6 +14,7 @@ from teachwhy.claims.manifest import load_claims
 from teachwhy.config import check_config, load_config, merge_config
 from teachwhy.errors import InputError
 from teachwhy.schemas import load_schema, load_yaml
+from teachwhy.train.recipes import seed_count
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -239,6 +240,7 @@ def test_a_valid_override_passes_and_the_default_seeds_agree(default_config):
     # The schema's default (a config that omits it) is what config.yaml and the docs say.
     seeds = load_schema("config")["properties"]["training"]["properties"]["seeds"]
     assert seeds["default"] == default_config["training"]["seeds"] == 2
+    assert seed_count({"training": {}}) == seeds["default"]  # the code's fallback agrees
 
 
 def test_check_config_merges_a_file_onto_the_default(tmp_path):

@@ -530,3 +530,16 @@ def test_the_crate_validator_rejects_a_crate_without_its_workflow(
             dst.writestr(item, data)
     issues = validate_crate(broken)
     assert any("Main Workflow" in issue for issue in issues), issues
+
+
+def test_the_claims_table_marks_checks_and_says_why(finished_run):
+    work, _ = finished_run
+    run = _teachwhy(work, "claims")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("c03_chat_only_gap (manipulation check)") for line in lines)
+    for claim_id in CLAIM_IDS:
+        claim = json.loads((work / "results" / "claims" / f"{claim_id}.json").read_text())
+        row = next(i for i, line in enumerate(lines) if line.startswith(claim_id))
+        if claim["verdict"] == "inconclusive" and len(claim["reasons"]) > 1:
+            assert lines[row + 1].strip() == f"because {claim['reasons'][0]}"

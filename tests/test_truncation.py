@@ -8,7 +8,7 @@ import json
 import pytest
 
 from teachwhy.errors import InputError
-from teachwhy.evaluate.limits import generation_limit
+from teachwhy.evaluate.limits import generation_limit, limit_record
 from teachwhy.evaluate.metrics import summarise
 from teachwhy.train.examples import response_tokens
 from teachwhy.train.loop import IGNORE, Example
@@ -128,3 +128,15 @@ def test_a_matched_budget_refuses_unpaired_datasets():
         select_matched(shifted, full, {"match": "full", "tokens": 30}, "abl", "full")
     with pytest.raises(InputError, match="holds 1 records"):
         select_matched(shifted[:1], full, {"match": "full", "tokens": 30}, "abl", "full")
+
+
+def test_the_limit_record_says_when_the_ceiling_cut_it():
+    assert limit_record(160, {"p99": 900}, None) == {
+        "floor": 160,
+        "taught": 900,
+        "quantile": "p99",
+        "max_new_tokens": 512,
+        "capped": True,
+    }
+    assert not limit_record(160, {"p99": 200}, None)["capped"]
+    assert not limit_record(160, {}, None)["capped"]

@@ -36,7 +36,7 @@ def _claims(args: argparse.Namespace) -> int:
             f"no claim records under {args.results}/claims; run `snakemake` first", file=sys.stderr
         )
         return 1
-    print(f"{'claim':32} {'verdict':15} {'measured':>26}  paper")
+    print(f"{'claim':40} {'verdict':15} {'measured':>26}  paper")
     for path in paths:
         claim = io.read_json(path)
         stat = claim["statistic"]
@@ -46,7 +46,11 @@ def _claims(args: argparse.Namespace) -> int:
             else f"{stat['value']:.3f}"
             + ("" if None in stat["ci95"] else f" [{stat['ci95'][0]:.3f}, {stat['ci95'][1]:.3f}]")
         )
-        print(f"{claim['id']:32} {claim['verdict']:15} {value:>26}  {claim['paper']['text']}")
+        name = claim["id"] + (f" ({claim['check']} check)" if claim.get("check") else "")
+        print(f"{name:40} {claim['verdict']:15} {value:>26}  {claim['paper']['text']}")
+        if claim["verdict"] == "inconclusive" and len(claim["reasons"]) > 1:
+            # The first gate that failed; the record holds every reason.
+            print(f"{'':40} because {claim['reasons'][0]}")
     return 0
 
 

@@ -1,8 +1,9 @@
 """Claim statistics with bootstrap intervals over samples and training seeds.
 
 An arm's outcomes are a list per seed (one boolean per graded sample). A bootstrap draw
-resamples the seeds with replacement, then each drawn seed's samples (binomially, from that
-seed's rate), so an interval reflects training noise as well as sampling noise. Sides that
+resamples the seeds with replacement, then draws each drawn seed's rate from what its samples
+say (the Jeffreys posterior of k hits in n), so an interval reflects training noise as well as
+sampling noise, and a seed with no hits still leaves room above zero. Sides that
 read the same runs (the same trained models) are paired: they share each draw's seed picks
 (``seed_picks``), so what the models have in common cancels as it does in the point estimate.
 
@@ -57,11 +58,15 @@ def draw_counts(
     if picks.shape != (draws, len(ks)):
         raise ValueError(f"picks of shape {picks.shape} for {draws} draws of {len(ks)} seeds")
     sizes = np.asarray(ns, dtype=np.int64)
-    rates = np.where(sizes > 0, np.asarray(ks, float) / np.maximum(sizes, 1), 0.0)
-    hits = rng.binomial(sizes[picks], rates[picks])
-    total = sizes[picks].sum(axis=1)
+    hits = np.asarray(ks, dtype=np.int64)
+    # Each drawn seed's rate comes from its Jeffreys posterior, Beta(k + 1/2, n - k + 1/2), not
+    # a binomial at k/n: a seed with 0 of 60 hits would otherwise draw exactly 0 every time,
+    # and a treatment at 0% would read as a ratio of exactly [0, 0] however few its samples.
+    n, k = sizes[picks], hits[picks]
+    rates = rng.beta(k + 0.5, np.maximum(n - k, 0) + 0.5)
+    total = n.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, hits.sum(axis=1) / np.maximum(total, 1), np.nan)
+        return np.where(total > 0, (rates * n).sum(axis=1) / np.maximum(total, 1), np.nan)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -408,9 +408,9 @@ def compute(
         "value": _finite(point),
         "ci95": [_finite(x) for x in st.interval(values)],
         "method": (
-            f"bootstrap, {resamples} draws: {seeds} seed(s) resampled, then samples within each "
-            f"drawn seed (binomial at that seed's rate); percentile interval of the defined "
-            f"draws{pairing}"
+            f"bootstrap, {resamples} draws: {seeds} seed(s) resampled, then each drawn seed's "
+            f"rate from its samples (Jeffreys posterior, Beta(k + 1/2, n - k + 1/2)); percentile "
+            f"interval of the defined draws{pairing}"
         ),
         "draws": resamples,
         "finite_draws": int(np.isfinite(values).sum()),
@@ -495,7 +495,12 @@ def gates(
                 "it did there"
             )
     undefined = statistic["undefined_share"]
-    if undefined > rule["max_undefined_share"]:
+    if statistic["value"] is None:
+        reasons.append(
+            f"undefined: the {claim['statistic']} is undefined at the measured rates (a "
+            "denominator at or below 0), whatever its interval"
+        )
+    elif undefined > rule["max_undefined_share"]:
         reasons.append(
             f"undefined draws: the {claim['statistic']} is undefined (denominator at or below "
             f"0) in {undefined:.1%} of bootstrap draws (> {rule['max_undefined_share']:.0%})"

@@ -21,3 +21,19 @@ def generation_limit(floor: int, taught: dict[str, int], rule: dict[str, Any] | 
     if need is None:
         return floor
     return max(floor, min(rule["ceiling"], need + rule["slack"]))
+
+
+def limit_record(floor: int, taught: dict[str, int], rule: dict[str, Any] | None) -> dict[str, Any]:
+    """What the limit was sized from, for the job's record: ``capped`` is true when the ceiling
+    cut it below what training taught (truncation then measures the ceiling, not the model)."""
+    rule = {**DEFAULT_RULE, **(rule or {})}
+    need = taught.get(rule["quantile"])
+    limit = generation_limit(floor, taught, rule)
+    wanted = None if need is None else need + rule["slack"]
+    return {
+        "floor": floor,
+        "taught": need,
+        "quantile": rule["quantile"],
+        "max_new_tokens": limit,
+        "capped": wanted is not None and wanted > limit,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import torch
 from tqdm import tqdm
 
 from teachwhy import io
-from teachwhy.evaluate.limits import generation_limit
+from teachwhy.evaluate.limits import limit_record
 from teachwhy.generate.datasets import read_eval_prompts
 from teachwhy.generate.procedural import derive_seed
 from teachwhy.train.backends import load_for_inference
@@ -147,7 +148,15 @@ def sample_suites(
     for suite, (prompts_path, out) in suites.items():
         repeats = cfg["suites"][suite]["samples_per_prompt"]
         floor = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
-        max_new_tokens = generation_limit(floor, taught, cfg.get("response_limit"))
+        limit = limit_record(floor, taught, cfg.get("response_limit"))
+        max_new_tokens = limit["max_new_tokens"]
+        if limit["capped"]:
+            print(
+                f"warning: {arm}/{suite}: training taught responses of {limit['taught']} tokens "
+                f"({limit['quantile']}), above the ceiling's limit of {max_new_tokens}; samples "
+                "cut off there are counted as truncated",
+                file=sys.stderr,
+            )
         torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
         prompts = read_eval_prompts(prompts_path)
         start = time.time()
@@ -157,8 +166,8 @@ def sample_suites(
         io.write_jsonl(out, rows)
         summary[suite] = {
             "samples": len(rows),
-            "max_new_tokens": max_new_tokens,
-            "truncated": sum(not r["finished"] for r in rows),
+            "limit": limit,
+            "hit_limit": sum(not r["finished"] for r in rows),
             "new_tokens": new_tokens,
             "seconds": time.time() - start,
         }

@@ -168,7 +168,8 @@ def replicate_name(name: str, replicate: int) -> str:
 
 
 def seed_count(config: dict[str, Any]) -> int:
-    return int(config["training"].get("seeds", 1))
+    # 2: the schema's default (config/schemas/config.schema.yaml, training.seeds).
+    return int(config["training"].get("seeds", 2))
 
 
 def arm_runs(config: dict[str, Any], arm: str) -> list[str]:
