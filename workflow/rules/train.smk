@@ -13,6 +13,14 @@ rule train_stage:
         spec=lambda wildcards: CHECKPOINTS[wildcards.checkpoint].spec(),
         model=config["model"],
         seed=config["seed"],
+        world=config["world"],
+        training={k: config["training"][k] for k in ("scratch", "processes")},
+        # The model card's description: the arm's own for a final checkpoint of replicate 0.
+        arms=lambda wildcards: {
+            a: {"description": config["arms"][a]["description"]}
+            for a in config["arms"]
+            if a == wildcards.checkpoint
+        },
     threads: job_threads(config, "train")
     resources:
         **job_resources(config, "train"),

@@ -7,10 +7,14 @@ from teachwhy.generate.procedural import GENERATOR_VERSION
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
+# What the job reads, and nothing else: the rule's params and inputs.
+config = {
+    "seed": smk.params.seed,
+    "constitution": smk.input.constitution,
+    "datasets": {smk.wildcards.dataset: smk.params.spec},
+}
 run(
     smk,
-    lambda: write_dataset(
-        smk.wildcards.dataset, smk.config, smk.output.records, smk.output.manifest
-    ),
+    lambda: write_dataset(smk.wildcards.dataset, config, smk.output.records, smk.output.manifest),
     tools={"generator": GENERATOR_VERSION},
 )

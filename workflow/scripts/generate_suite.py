@@ -7,10 +7,14 @@ from teachwhy.generate.procedural import GENERATOR_VERSION
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
+# What the job reads, and nothing else: the rule's params and inputs.
+config = {
+    "seed": smk.params.seed,
+    "constitution": smk.input.constitution,
+    "evaluate": {"suites": {smk.wildcards.suite: smk.params.spec}},
+}
 run(
     smk,
-    lambda: write_eval_suite(
-        smk.wildcards.suite, smk.config, smk.output.prompts, smk.output.manifest
-    ),
+    lambda: write_eval_suite(smk.wildcards.suite, config, smk.output.prompts, smk.output.manifest),
     tools={"generator": GENERATOR_VERSION},
 )

@@ -6,9 +6,15 @@ from teachwhy.steps import run
 from teachwhy.train.pretrain import pretrain
 
 smk = snakemake  # noqa: F821
+# What the job reads, and nothing else: the rule's params.
+config = {
+    "seed": smk.params.seed,
+    "world": smk.params.world,
+    "model": smk.params.model,
+    "pretrain": smk.params.pretrain,
+    "training": {"scratch": smk.params.scratch},
+}
 run(
     smk,
-    lambda: pretrain(
-        smk.config, smk.input.corpus, smk.input.tokenizer, smk.output.model, smk.threads
-    ),
+    lambda: pretrain(config, smk.input.corpus, smk.input.tokenizer, smk.output.model, smk.threads),
 )

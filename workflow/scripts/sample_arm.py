@@ -12,7 +12,9 @@ suites = {
     suite: (paths.suite_prompts(w.world, suite), paths.samples(w.world, w.arm, suite))
     for suite in smk.params.suites
 }
+# What the job reads, and nothing else: the rule's params.
+config = {"seed": smk.params.seed, "evaluate": {**smk.params.sampling, "suites": smk.params.suites}}
 run(
     smk,
-    lambda: sample_suites(smk.config, w.arm, suites, smk.input.model, smk.threads),
+    lambda: sample_suites(config, w.arm, suites, smk.input.model, smk.threads),
 )

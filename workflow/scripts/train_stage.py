@@ -8,10 +8,18 @@ from teachwhy.train.stages import train_checkpoint
 smk = snakemake  # noqa: F821
 inputs = dict(smk.input.items())
 datasets = {k: v for k, v in inputs.items() if k not in ("parent", "held_out", "curve_prompts")}
+# What the job reads, and nothing else: the rule's params.
+config = {
+    "seed": smk.params.seed,
+    "world": smk.params.world,
+    "model": smk.params.model,
+    "training": smk.params.training,
+    "arms": smk.params.arms,
+}
 run(
     smk,
     lambda: train_checkpoint(
-        smk.config,
+        config,
         smk.params.spec,
         inputs.get("parent"),
         datasets,

@@ -89,6 +89,10 @@ def load_yaml(path: str | Path, schema_name: str | None = None) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=_SAFE_LOADER)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
