@@ -156,6 +156,12 @@ def dataset_size_estimate(config: dict[str, Any], records: list[dict[str, Any]],
     return int(mean * (planned_records(name, cfg) or len(records)))
 
 
+def stage_curve_suite(config: dict[str, Any], stage: dict[str, Any]) -> str:
+    """The held-out suite an RL stage samples for its curve (its own setting, else training.rl's)."""
+    default = config["training"]["rl"].get("curve_suite", "blackmail")
+    return stage.get("hyperparameters", {}).get("curve_suite", default)
+
+
 def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
     """Every arm's stages name existing datasets of the right format within their size, every
     override is a known hyperparameter, no two arms share a whole recipe, and an hf base
@@ -201,8 +207,7 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                     )
             check_stage_hyperparameters(stage, f"{where}.hyperparameters", source)
             if stage["kind"] == "rl":
-                curve = config["training"]["rl"].get("curve_suite", "blackmail")
-                curve = stage.get("hyperparameters", {}).get("curve_suite", curve)
+                curve = stage_curve_suite(config, stage)
                 if curve not in config["evaluate"]["suites"]:
                     raise InputError(
                         source, f"{where}: RL curve suite '{curve}' is not in evaluate.suites"
@@ -363,9 +368,7 @@ def check_validity_needs(
         return load_suite(suite_family(config, suite)).kind
 
     def curve_suite(arm: str) -> str:
-        stage = config["arms"][arm]["stages"][-1]
-        default = config["training"]["rl"].get("curve_suite", "blackmail")
-        return stage.get("hyperparameters", {}).get("curve_suite", default)
+        return stage_curve_suite(config, config["arms"][arm]["stages"][-1])
 
     baseline = config["evaluate"]["validity"]["baseline_arm"]
     for suite in validity_suites(measures, kind, curve_suite):

@@ -128,8 +128,7 @@ def _pct(x: float | None) -> float:
 def _err(row: dict[str, Any], prefix: str = "") -> list[list[float]]:
     """Asymmetric error bars (below, above) of one row's rate, in percent."""
     rate = _pct(row[f"{prefix}rate"])
-    below = max(0.0, rate - _pct(row[f"{prefix}ci_low"]))
-    return [[below], [max(0.0, _pct(row[f"{prefix}ci_high"]) - rate)]]
+    return [[rate - _pct(row[f"{prefix}ci_low"])], [_pct(row[f"{prefix}ci_high"]) - rate]]
 
 
 def _top(values: list[float]) -> float:

@@ -112,14 +112,6 @@ def block_count(blocks: list[dict[str, Any]], outcome: str) -> tuple[int, int] |
     return sum(b[outcome]["k"] for b in blocks), sum(b[outcome]["n"] for b in blocks)
 
 
-def metrics_count(
-    measure: dict[str, Any], metrics: dict[str, Any], outcome: str, path: str
-) -> tuple[int, int] | None:
-    """(k, n) of ``outcome`` in one metrics file over the measure's conditions; None when the
-    file does not report that outcome (e.g. well-formedness on a knowledge suite)."""
-    return block_count(metric_blocks(measure, metrics, path), outcome)
-
-
 def curve_count(card: dict[str, Any], path: str | Path) -> dict[str, int]:
     """Counts over every RL-curve point after step 0: harmful of graded (n), well-formed of
     graded, truncated of all samples. A point without them is an error naming the card."""

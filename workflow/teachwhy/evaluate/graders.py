@@ -969,15 +969,6 @@ def _explain(
     return True, f"{label}: {'; '.join(reached + says)}"
 
 
-def match_action(
-    rule: dict[str, Any], cast: Cast, action: Action, values: dict[str, str]
-) -> str | None:
-    """Why ``action`` matches ``rule`` (tag, addressee, attributes, mentions, condition), or None."""
-    values = {k: str(v).lower() for k, v in values.items()}
-    ok, why = _explain(rule, cast, action, values)
-    return why if ok else None
-
-
 # ---- honeypots ---------------------------------------------------------------------------------
 
 
