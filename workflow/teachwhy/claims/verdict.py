@@ -40,7 +40,7 @@ from teachwhy.claims.manifest import THREAT_CONDITIONS, band, claim_measures
 from teachwhy.errors import InputError
 from teachwhy.evaluate.metrics import ACTING, rate
 from teachwhy.evaluate.validity import baseline_validity
-from teachwhy.generate.procedural import derive_seed
+from teachwhy.seeds import derive_seed
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 CARD = "training.json"

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from teachwhy import io
 from teachwhy.evaluate.limits import limit_record
 from teachwhy.generate.datasets import read_eval_prompts
-from teachwhy.generate.procedural import derive_seed
+from teachwhy.seeds import derive_seed
 from teachwhy.train.backends import load_for_inference
 from teachwhy.train.model import set_threads
 

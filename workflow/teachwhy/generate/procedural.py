@@ -6,9 +6,7 @@ config gives byte-identical datasets.
 
 from __future__ import annotations
 
-import hashlib
 import random
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +25,9 @@ from teachwhy.generate import why
 from teachwhy.generate.constitution import Constitution
 from teachwhy.generate.deliberation import deliberation_response
 from teachwhy.generate.why import family_story
+from teachwhy.seeds import count_tokens, derive_seed, record_tokens  # noqa: F401 (re-exported until the split)
 
 GENERATOR_VERSION = "procedural-2"
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 Record = dict[str, Any]
 # A stream that never reaches its token budget within this many records is an error.
@@ -43,23 +41,6 @@ class Context:
 
     seed: int
     constitution: Constitution
-
-
-def derive_seed(seed: int, *names: str) -> int:
-    """A 31-bit seed for one named stream (numpy and torch accept it), derived from the config seed."""
-    digest = hashlib.sha256(":".join([str(seed), *names]).encode()).digest()
-    return int.from_bytes(digest[:4], "big") >> 1
-
-
-def count_tokens(text: str) -> int:
-    """Word-and-punctuation token count, the toy world's tokenizer-independent budget unit."""
-    return len(_TOKEN_RE.findall(text))
-
-
-def record_tokens(record: Record) -> int:
-    if "text" in record:
-        return count_tokens(record["text"])
-    return sum(count_tokens(m["content"]) for m in record["messages"])
 
 
 def _finish(dataset: str, source: str, index: int, seed: int, body: Record) -> Record:

@@ -10,7 +10,7 @@ import torch
 
 from teachwhy import io
 from teachwhy.generate.datasets import read_dataset
-from teachwhy.generate.procedural import derive_seed
+from teachwhy.seeds import derive_seed
 from teachwhy.provenance import code_version
 from teachwhy.train.checkpoint import load_tokenizer, save_checkpoint
 from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
