@@ -10,8 +10,8 @@ import torch
 
 from teachwhy import io
 from teachwhy.generate.datasets import read_dataset
-from teachwhy.seeds import derive_seed
 from teachwhy.provenance import code_version
+from teachwhy.seeds import derive_seed
 from teachwhy.train.checkpoint import load_tokenizer, save_checkpoint
 from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
 from teachwhy.train.model import build_model, parameter_count, set_threads

@@ -13,8 +13,8 @@ from typing import Any
 from teachwhy import io
 from teachwhy.errors import InputError
 from teachwhy.generate.datasets import read_dataset
-from teachwhy.seeds import derive_seed
 from teachwhy.provenance import code_version
+from teachwhy.seeds import derive_seed
 from teachwhy.train.checkpoint import save_checkpoint
 from teachwhy.train.model import parameter_count, set_threads
 from teachwhy.train.recipes import PRETRAINED
