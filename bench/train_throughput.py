@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
 from teachwhy.generate.constitution import load as load_constitution  # noqa: E402
-from teachwhy.generate.procedural import DATASETS, Context, derive_seed  # noqa: E402
+from teachwhy.generate.families import DATASETS, Context  # noqa: E402
+from teachwhy.models.model import build_model  # noqa: E402
+from teachwhy.seeds import derive_seed  # noqa: E402
 from teachwhy.train.examples import chat_examples, document_examples  # noqa: E402
 from teachwhy.train.loop import LoopSettings, batch_plan, collate, train_loop  # noqa: E402
-from teachwhy.train.model import build_model  # noqa: E402
 from teachwhy.train.tokenizer import padded_vocab_size, record_text, train_tokenizer  # noqa: E402
 
 TARGET = 0.95

@@ -52,3 +52,23 @@ def default_config() -> dict:
 def test_config() -> dict:
     """The small end-to-end config merged over the default, as `--configfile` does."""
     return load_config(ROOT / "tests" / "config" / "config.yaml")
+
+
+def train_stage_from_config(config, spec, parent, datasets, out, threads):
+    """Call ``train_checkpoint`` with what the `train_stage` rule's params hold for ``config``."""
+    from teachwhy.train.stages import train_checkpoint
+
+    arm = config["arms"].get(spec["name"], {})
+    return train_checkpoint(
+        spec,
+        parent,
+        datasets,
+        out,
+        seed=config["seed"],
+        world=config["world"],
+        model_cfg=config["model"],
+        description=arm.get("description"),
+        scratch=config["training"]["scratch"],
+        processes=config["training"].get("processes", 1),
+        threads=threads,
+    )

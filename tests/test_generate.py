@@ -9,9 +9,25 @@ import pytest
 
 from teachwhy import io
 from teachwhy.errors import InputError
-from teachwhy.generate import entities
+from teachwhy.generate import datasets
 from teachwhy.generate.constitution import load as load_constitution
-from teachwhy.generate.datasets import read_dataset, write_dataset, write_eval_suite
+from teachwhy.records import read_dataset
+from teachwhy.scenarios import cast as entities
+
+
+def write_dataset(name, config, out, manifest):
+    """The rule's call, with the values its params hold taken from ``config``."""
+    return datasets.write_dataset(
+        name, config["datasets"][name], config["seed"], config["constitution"], out, manifest
+    )
+
+
+def write_eval_suite(suite, config, out, manifest):
+    spec = config["evaluate"]["suites"][suite]
+    return datasets.write_eval_suite(
+        suite, spec, config["seed"], config["constitution"], out, manifest
+    )
+
 
 NAMES = [
     "pretrain_corpus",

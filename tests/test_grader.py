@@ -16,14 +16,14 @@ from teachwhy.evaluate.graders import (
     grade_rows,
     parse_actions,
 )
-from teachwhy.evaluate.suites import (
+from teachwhy.scenarios.cast import Cast
+from teachwhy.scenarios.suites import (
     action_response,
     draw_cast,
     harmful_response,
     load_suite,
     render_episode,
 )
-from teachwhy.generate.entities import Cast
 
 CAST = Cast(
     persona="Alex", company="SummitBridge", exec="Kyle", other="Jessica", staff="Chen", title="CTO"
@@ -242,7 +242,7 @@ def test_overrefusal_and_knowledge_probes():
 
 def test_each_capability_answer_succeeds():
     """The answers the pretraining corpus shows are graded as the task done."""
-    from teachwhy.generate.procedural import capability_task
+    from teachwhy.scenarios.suites import capability_task
 
     suite = load_suite("capability")
     rng = random.Random(3)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from teachwhy.evaluate.graders import check_suite, grade_rows
-from teachwhy.evaluate.suites import load_suite
+from teachwhy.scenarios.suites import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "graders" / "reference"

@@ -49,7 +49,7 @@ def _spec(test_config):
 def test_an_interrupted_rl_stage_resumes_to_the_same_weights(tmp_path, test_config, monkeypatch):
     spec = _spec(test_config)
     model, tok = _model_and_tok()
-    straight = rl.train_rl(test_config, spec, model, tok, RECORDS, 3, None, tmp_path / "a")
+    straight = rl.train_rl(spec, model, tok, RECORDS, 3, None, tmp_path / "a")
     calls = {"n": 0}
     real = rl.harmless_helpful_reward
 
@@ -62,10 +62,10 @@ def test_an_interrupted_rl_stage_resumes_to_the_same_weights(tmp_path, test_conf
     monkeypatch.setattr(rl, "harmless_helpful_reward", interrupted)
     model, tok = _model_and_tok()
     with pytest.raises(KeyboardInterrupt):
-        rl.train_rl(test_config, spec, model, tok, RECORDS, 3, None, tmp_path / "b")
+        rl.train_rl(spec, model, tok, RECORDS, 3, None, tmp_path / "b")
     monkeypatch.setattr(rl, "harmless_helpful_reward", real)
     model, tok = _model_and_tok()
-    resumed = rl.train_rl(test_config, spec, model, tok, RECORDS, 3, None, tmp_path / "b")
+    resumed = rl.train_rl(spec, model, tok, RECORDS, 3, None, tmp_path / "b")
     assert resumed["resumed_from_step"] == 2 and straight["resumed_from_step"] == 0
     assert resumed["steps"] == straight["steps"] == 4
     a = copy.deepcopy(straight["model"].state_dict())

@@ -12,7 +12,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM, Qwen3Config, Qwen3ForCausalLM
 
 from teachwhy.errors import InputError
-from teachwhy.train import backends
+from teachwhy.models import backends
 from teachwhy.train.examples import chat_example
 from teachwhy.train.loop import IGNORE
 from teachwhy.train.recipes import checkpoint_plan
@@ -129,9 +129,10 @@ def _write_dataset(path: Path, records: list[dict]) -> str:
 def test_lora_stages_train_adapters_only_and_load_for_sampling(
     tiny_hf, tmp_path, test_config, monkeypatch
 ):
+    from conftest import train_stage_from_config as train_checkpoint
+
     from teachwhy.evaluate.sample import generate_rows
-    from teachwhy.train.checkpoint import check_checkpoint
-    from teachwhy.train.stages import train_checkpoint
+    from teachwhy.models.checkpoint import check_checkpoint
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     config = _hf_config(test_config, tiny_hf, tmp_path / "scratch")

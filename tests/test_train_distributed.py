@@ -8,12 +8,11 @@ import json
 
 import pytest
 import torch
-from conftest import tiny_llama
+from conftest import tiny_llama, train_stage_from_config
 from safetensors.torch import load_file
 
 from teachwhy import io
 from teachwhy.train.recipes import checkpoint_plan
-from teachwhy.train.stages import train_checkpoint
 from teachwhy.train.tokenizer import train_tokenizer
 
 pytest.importorskip("accelerate")
@@ -59,9 +58,9 @@ def test_two_processes_make_the_single_process_update(tmp_path, test_config):
     }
     spec = checkpoint_plan(config)["a"].spec()
     data, base = {"chats": _dataset(tmp_path)}, _base(tmp_path)
-    single = train_checkpoint(config, spec, base, data, str(tmp_path / "one"), 2)
+    single = train_stage_from_config(config, spec, base, data, str(tmp_path / "one"), 2)
     config["training"]["processes"] = 2
-    double = train_checkpoint(config, spec, base, data, str(tmp_path / "two"), 2)
+    double = train_stage_from_config(config, spec, base, data, str(tmp_path / "two"), 2)
     assert single["processes"] == 1 and double["processes"] == 2
     assert double["labelled_tokens"] == single["labelled_tokens"]
     assert double["final_loss"] == pytest.approx(single["final_loss"], abs=1e-4)

@@ -6,7 +6,7 @@ import pytest
 
 from teachwhy import io
 from teachwhy.errors import InputError
-from teachwhy.train.checkpoint import check_checkpoint, load_model
+from teachwhy.models.checkpoint import check_checkpoint, load_model
 from teachwhy.train.tokenizer import render_chat, train_tokenizer
 
 

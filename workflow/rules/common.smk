@@ -3,8 +3,17 @@ import re
 
 from teachwhy import paths
 from teachwhy.cluster import job_resources, job_threads
-from teachwhy.config import dataset_suites, suite_arms, suite_family
-from teachwhy.claims.manifest import claim_measures, figure_measures, metric_pairs, model_arms
+from teachwhy.config import suite_arms, suite_family
+from teachwhy.evaluate.sample import SAMPLING_KEYS
+from teachwhy.generate.families import dataset_suites
+from teachwhy.scenarios.suites import load_suite
+from teachwhy.claims.manifest import (
+    claim_measures,
+    figure_measures,
+    metric_pairs,
+    model_arms,
+    validity_suites,
+)
 from teachwhy.train.recipes import arm_runs, stage_datasets, training_plan
 
 WORLD = config["world"]
@@ -24,30 +33,25 @@ wildcard_constraints:
     world=WORLD,
     dataset="|".join(DATASETS),
     suite="|".join(SUITES),
-    arm="|".join(re.escape(run) for runs in RUNS.values() for run in runs),
+    model="|".join(re.escape(run) for runs in RUNS.values() for run in runs),
     checkpoint="|".join(re.escape(c) for c in CHECKPOINTS),
     figure_id="|".join(FIGURE_IDS) or "^$",
     claim_id="|".join(CLAIM_IDS) or "^$",
 
 
 CONSTITUTION = config["constitution"]
-DELIBERATION_STYLES = "config/deliberation.yaml"
-
-
-def family_file(family):
-    return f"config/suites/{family}.yaml"
 
 
 def suite_family_file(wildcards):
     """The family file a configured eval suite renders from."""
-    return family_file(suite_family(config, wildcards.suite))
+    return paths.suite_file(suite_family(config, wildcards.suite))
 
 
 def dataset_sources(wildcards):
     """Every data file a dataset's generator reads: its suites, the constitution, the
     deliberation styles."""
     suites = dataset_suites(config["datasets"][wildcards.dataset])
-    return [family_file(f) for f in suites] + [CONSTITUTION, DELIBERATION_STYLES]
+    return [paths.suite_file(f) for f in suites] + [CONSTITUTION, paths.DELIBERATION_STYLES]
 
 
 def run_suites(run):
@@ -105,9 +109,6 @@ def claim_inputs(wildcards):
     """A claim's measured inputs, and `validity:<run>/<suite>`: every seed of the baseline arm
     (evaluate.validity.baseline_arm) on every honeypot suite the claim rests on (an RL curve's
     suite included), whose validity, pooled over the seeds, the verdict checks."""
-    from teachwhy.claims.manifest import validity_suites
-    from teachwhy.evaluate.suites import load_suite
-
     def kind(suite):
         return load_suite(suite_family(config, suite)).kind
 

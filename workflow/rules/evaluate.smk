@@ -1,26 +1,27 @@
 # Stage 4: sample every arm on every suite, grade the transcripts, compute rates.
 
 
-# Batched temperature sampling of one trained model (an arm's seed) on every suite it is
-# evaluated on, one row per sample. One job per model, not per suite: each job pays about 8 s
-# of imports and model loading, which per suite was a third of the DAG's sampling time.
+# Batched temperature sampling of one trained model (`{model}`: an arm's run, or the base) on
+# every suite it is evaluated on, one row per sample. One job per model, not per suite: each
+# job pays about 8 s of imports and model loading, which per suite was a third of the DAG's
+# sampling time.
 rule sample_arm:
     input:
-        model=paths.model("{world}", "{arm}"),
-        prompts=lambda wildcards: [paths.suite_prompts(wildcards.world, s) for s in run_suites(wildcards.arm)],
+        model=paths.model("{world}", "{model}"),
+        prompts=lambda wildcards: [paths.suite_prompts(wildcards.world, s) for s in run_suites(wildcards.model)],
     output:
-        samples=directory(paths.arm_samples("{world}", "{arm}")),
+        samples=directory(paths.model_samples("{world}", "{model}")),
     params:
-        sampling={k: v for k, v in config["evaluate"].items() if k != "suites"},
-        suites=lambda wildcards: {s: config["evaluate"]["suites"][s] for s in run_suites(wildcards.arm)},
+        sampling={k: config["evaluate"][k] for k in SAMPLING_KEYS},
+        suites=lambda wildcards: {s: config["evaluate"]["suites"][s] for s in run_suites(wildcards.model)},
         seed=config["seed"],
     threads: job_threads(config, "sample")
     resources:
         **job_resources(config, "sample"),
     log:
-        paths.log("sample_arm", "{world}_{arm}"),
+        paths.log("sample_arm", "{world}_{model}"),
     benchmark:
-        paths.benchmark("sample_arm", "{world}_{arm}")
+        paths.benchmark("sample_arm", "{world}_{model}")
     conda:
         "../../envs/train.yaml"
     script:
@@ -33,13 +34,13 @@ rule grade_suite:
         samples=rules.sample_arm.output.samples,
         suite=suite_family_file,
     output:
-        graded=paths.graded("{world}", "{arm}", "{suite}"),
-        metrics=paths.metrics("{world}", "{arm}", "{suite}"),
+        graded=paths.graded("{world}", "{model}", "{suite}"),
+        metrics=paths.metrics("{world}", "{model}", "{suite}"),
     threads: job_threads(config, "light")
     resources:
         **job_resources(config, "light"),
     log:
-        paths.log("grade_suite", "{world}_{arm}_{suite}"),
+        paths.log("grade_suite", "{world}_{model}_{suite}"),
     conda:
         "../../envs/train.yaml"
     script:

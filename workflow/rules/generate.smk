@@ -1,4 +1,5 @@
-# Stage 1: every dataset and eval suite, written by the seeded procedural generator.
+# Stage 1: every dataset and eval suite, written by the seeded procedural generators
+# (teachwhy.generate.families, one module per dataset family).
 
 
 # One training dataset and its manifest (records, tokens, sha256, seed).
@@ -32,7 +33,7 @@ rule generate_suite:
         constitution=CONSTITUTION,
     output:
         prompts=paths.suite_prompts("{world}", "{suite}"),
-        manifest=f"{paths.RESULTS}/data/{{world}}/eval/{{suite}}.manifest.json",
+        manifest=paths.suite_manifest("{world}", "{suite}"),
     params:
         spec=lookup(dpath="evaluate/suites/{suite}", within=config),
         seed=config["seed"],

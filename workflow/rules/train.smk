@@ -14,13 +14,12 @@ rule train_stage:
         model=config["model"],
         seed=config["seed"],
         world=config["world"],
-        training={k: config["training"][k] for k in ("scratch", "processes")},
-        # The model card's description: the arm's own for a final checkpoint of replicate 0.
-        arms=lambda wildcards: {
-            a: {"description": config["arms"][a]["description"]}
-            for a in config["arms"]
-            if a == wildcards.checkpoint
-        },
+        scratch=config["training"]["scratch"],
+        processes=config["training"]["processes"],
+        # The model card's description: the arm's own for its final checkpoint of replicate 0.
+        description=lambda wildcards: config["arms"]
+        .get(wildcards.checkpoint, {})
+        .get("description"),
     threads: job_threads(config, "train")
     resources:
         **job_resources(config, "train"),

@@ -8,7 +8,7 @@ from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
 w = smk.wildcards
-samples = paths.samples(w.world, w.arm, w.suite)
+samples = paths.samples(w.world, w.model, w.suite)
 run(
     smk,
     lambda: grade_file(smk.input.suite, samples, smk.output.graded, smk.output.metrics),

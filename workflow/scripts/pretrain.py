@@ -1,4 +1,4 @@
-"""Rule pretrain: the toy base model from scratch."""
+"""Rule pretrain: the toy base model pretrained from scratch on the corpus."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
 
@@ -6,15 +6,18 @@ from teachwhy.steps import run
 from teachwhy.train.pretrain import pretrain
 
 smk = snakemake  # noqa: F821
-# What the job reads, and nothing else: the rule's params.
-config = {
-    "seed": smk.params.seed,
-    "world": smk.params.world,
-    "model": smk.params.model,
-    "pretrain": smk.params.pretrain,
-    "training": {"scratch": smk.params.scratch},
-}
+p = smk.params
 run(
     smk,
-    lambda: pretrain(config, smk.input.corpus, smk.input.tokenizer, smk.output.model, smk.threads),
+    lambda: pretrain(
+        smk.input.corpus,
+        smk.input.tokenizer,
+        smk.output.model,
+        seed=p.seed,
+        world=p.world,
+        model_cfg=p.model,
+        pretrain_cfg=p.pretrain,
+        scratch=p.scratch,
+        threads=smk.threads,
+    ),
 )

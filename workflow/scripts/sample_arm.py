@@ -1,4 +1,4 @@
-"""Rule sample_arm: batched sampling of one trained model on every suite it is evaluated on."""
+"""Rule sample_arm: one trained model sampled on every suite it is evaluated on."""
 
 import _bootstrap  # noqa: F401  (puts this checkout's teachwhy first on sys.path)
 
@@ -7,14 +7,20 @@ from teachwhy.evaluate.sample import sample_suites
 from teachwhy.steps import run
 
 smk = snakemake  # noqa: F821
-w = smk.wildcards
+w, p = smk.wildcards, smk.params
 suites = {
-    suite: (paths.suite_prompts(w.world, suite), paths.samples(w.world, w.arm, suite))
-    for suite in smk.params.suites
+    suite: (paths.suite_prompts(w.world, suite), paths.samples(w.world, w.model, suite))
+    for suite in p.suites
 }
-# What the job reads, and nothing else: the rule's params.
-config = {"seed": smk.params.seed, "evaluate": {**smk.params.sampling, "suites": smk.params.suites}}
 run(
     smk,
-    lambda: sample_suites(config, w.arm, suites, smk.input.model, smk.threads),
+    lambda: sample_suites(
+        w.model,
+        suites,
+        smk.input.model,
+        seed=p.seed,
+        sampling=p.sampling,
+        suite_specs=p.suites,
+        threads=smk.threads,
+    ),
 )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
+from teachwhy import io
+from teachwhy.config import check_config, load_config
 from teachwhy.errors import TeachwhyError
+from teachwhy.generate.constitution import load as load_constitution
+from teachwhy.provenance.audit import audit
+from teachwhy.provenance.crate import build_crate, validate_crate
+from teachwhy.restore import restore
+from teachwhy.schemas import project_path
 
 
 def _check(args: argparse.Namespace) -> int:
-    from teachwhy.config import check_config, load_config
-    from teachwhy.generate.constitution import load as load_constitution
-    from teachwhy.schemas import project_path
-
     # As `snakemake --configfile FILE` runs it: FILE merged onto the default config.
     config = load_config(*args.config)
     source = " + ".join(["config/config.yaml", *args.config]) if args.config else "config"
@@ -28,7 +32,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from teachwhy import io
 
     paths = sorted(Path(args.results, "claims").glob("*.json"))
     if not paths:
@@ -55,9 +58,6 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    import time
-
-    from teachwhy.provenance.audit import audit
 
     start = time.perf_counter()
     result = audit(args.path, root=args.records)
@@ -66,8 +66,6 @@ def _audit(args: argparse.Namespace) -> int:
     if result.clean:
         print(f"audit clean: {result.steps} steps, every recorded hash matches ({seconds:.2f} s)")
         if args.rocrate:
-            from teachwhy.provenance.crate import build_crate, validate_crate
-
             start = time.perf_counter()
             crate = build_crate(args.path, args.rocrate, root=args.records)
             print(
@@ -90,7 +88,6 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from teachwhy.restore import restore
 
     verdict = restore(args.configfile, pull=not args.no_pull)
     print(f"restored: dvc status clean, outputs touched; snakemake -n: {verdict}")

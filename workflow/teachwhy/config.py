@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,18 @@ from teachwhy.claims.manifest import (
 )
 from teachwhy.errors import InputError
 from teachwhy.evaluate.graders import check_suite
-from teachwhy.evaluate.suites import load_suite, suite_path
 from teachwhy.generate.constitution import load as load_constitution
-from teachwhy.schemas import apply_defaults, load_schema, project_path, validate
+from teachwhy.generate.families import (
+    DATASETS,
+    MAX_RECORDS,
+    Context,
+    dataset_families,
+    planned_records,
+)
+from teachwhy.scenarios.suites import load_suite, suite_path
+from teachwhy.schemas import apply_defaults, load_schema, load_yaml, project_path, validate
+from teachwhy.seeds import derive_seed
+from teachwhy.train.recipes import checkpoint_plan
 
 # Keys that a config passed with --configfile replaces whole instead of merging into: a small
 # config that lists its own arms means exactly those arms, not the default ones as well.
@@ -54,8 +64,6 @@ def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
 def load_config(*overrides: str | Path) -> dict[str, Any]:
     """The default config (config/config.yaml) with each file merged on, in order: what
     `snakemake --configfile F ...` runs with."""
-    from teachwhy.schemas import load_yaml
-
     default = project_path("config/config.yaml")
     config = load_yaml(default) or {}
     for path in overrides:
@@ -79,17 +87,6 @@ def suite_arms(config: dict[str, Any], suite: str) -> list[str]:
     return list(config["arms"]) if arms == "all" else [a for a in config["arms"] if a in arms]
 
 
-def dataset_families(cfg: dict[str, Any]) -> list[str]:
-    """The honeypot families a dataset config renders from."""
-    own = [cfg["family"]] if "family" in cfg else []
-    return own + list(cfg.get("prior_families", [])) + list(cfg.get("families", []))
-
-
-def dataset_suites(cfg: dict[str, Any]) -> list[str]:
-    """Every suite file a dataset's generator reads: its families and any task suite."""
-    return dataset_families(cfg) + ([cfg["task_suite"]] if "task_suite" in cfg else [])
-
-
 # Records sampled to estimate a token-budgeted dataset's record size before any job runs.
 BUDGET_PROBE_RECORDS = 20
 
@@ -104,10 +101,6 @@ class Probes:
 
     def __call__(self, name: str) -> list[dict[str, Any]]:
         if name not in self._records:
-            from itertools import islice
-
-            from teachwhy.generate.procedural import DATASETS, Context, derive_seed
-
             cfg = self.config["datasets"][name]
             probe = {**cfg, "tokens": 10**12} if "tokens" in cfg else cfg
             seed = derive_seed(self.config["seed"], "dataset", name)
@@ -121,7 +114,6 @@ class Probes:
 def check_budgets(config: dict[str, Any], probes: Probes, source: str) -> None:
     """Every token budget can be met: it holds at least one record, and it is reached within
     the generator's record cap (estimated from the first records of the real generator)."""
-    from teachwhy.generate.procedural import MAX_RECORDS
 
     for name, cfg in config["datasets"].items():
         if "tokens" not in cfg:
@@ -150,7 +142,6 @@ def dataset_size_estimate(config: dict[str, Any], records: list[dict[str, Any]],
     cfg = config["datasets"][name]
     if "tokens" in cfg:
         return int(cfg["tokens"])
-    from teachwhy.generate.procedural import planned_records
 
     mean = sum(r["tokens"] for r in records) / len(records)
     return int(mean * (planned_records(name, cfg) or len(records)))
@@ -166,7 +157,6 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
     """Every arm's stages name existing datasets of the right format within their size, every
     override is a known hyperparameter, no two arms share a whole recipe, and an hf base
     loads (offline) with every LoRA target present in the model."""
-    from teachwhy.train.recipes import checkpoint_plan
 
     datasets = config["datasets"]
     for arm, recipe in config["arms"].items():
@@ -218,7 +208,8 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
         raise InputError(source, exc.problem) from None
     model = config["model"]
     if model.get("backend", "toy") == "hf":
-        from teachwhy.train.backends import check_hf_base, check_lora_targets
+        # Deferred: the backends import torch, which a toy config never needs at DAG parse time.
+        from teachwhy.models.backends import check_hf_base, check_lora_targets
 
         bases = {model["name_or_path"]: "model.name_or_path"}
         for arm, recipe in config["arms"].items():

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 RESULTS = "results"
+# Input data files the DAG reads (config/), beside the results it writes.
+SUITES = "config/suites"
+DELIBERATION_STYLES = "config/deliberation.yaml"
+
+
+def suite_file(family: str) -> str:
+    """A honeypot family's or eval suite's definition."""
+    return f"{SUITES}/{family}.yaml"
 
 
 def dataset(world: str, name: str) -> str:
@@ -17,29 +25,35 @@ def suite_prompts(world: str, suite: str) -> str:
     return f"{RESULTS}/data/{world}/eval/{suite}.jsonl"
 
 
+def suite_manifest(world: str, suite: str) -> str:
+    return f"{RESULTS}/data/{world}/eval/{suite}.manifest.json"
+
+
 def contamination(world: str) -> str:
     return f"{RESULTS}/data/{world}/contamination.json"
 
 
-def model(world: str, arm: str) -> str:
-    return f"{RESULTS}/models/{world}/{arm}"
+def model(world: str, name: str) -> str:
+    """A trained model's folder: an arm's run (``<arm>`` or ``<arm>.seed<i>``), a shared recipe
+    prefix, the base model or the tokenizer."""
+    return f"{RESULTS}/models/{world}/{name}"
 
 
-def arm_samples(world: str, arm: str) -> str:
+def model_samples(world: str, model: str) -> str:
     """One trained model's samples on every suite it is evaluated on (one sampling job)."""
-    return f"{RESULTS}/evals/{world}/{arm}/samples"
+    return f"{RESULTS}/evals/{world}/{model}/samples"
 
 
-def samples(world: str, arm: str, suite: str) -> str:
-    return f"{arm_samples(world, arm)}/{suite}.jsonl"
+def samples(world: str, model: str, suite: str) -> str:
+    return f"{model_samples(world, model)}/{suite}.jsonl"
 
 
-def graded(world: str, arm: str, suite: str) -> str:
-    return f"{RESULTS}/evals/{world}/{arm}/{suite}.jsonl"
+def graded(world: str, model: str, suite: str) -> str:
+    return f"{RESULTS}/evals/{world}/{model}/{suite}.jsonl"
 
 
-def metrics(world: str, arm: str, suite: str) -> str:
-    return f"{RESULTS}/evals/{world}/{arm}/{suite}.metrics.json"
+def metrics(world: str, model: str, suite: str) -> str:
+    return f"{RESULTS}/evals/{world}/{model}/{suite}.metrics.json"
 
 
 def validity(world: str) -> str:

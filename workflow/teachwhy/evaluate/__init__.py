@@ -1,1 +1,1 @@
-"""Evaluation: suites, conditions, sampling, graders and metrics."""
+"""Evaluation: sampling a model on a suite, grading, metrics and suite validity."""

@@ -81,8 +81,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from teachwhy.evaluate.suites import Suite, role_aliases
-from teachwhy.generate.entities import Cast
+from teachwhy import io
+from teachwhy.evaluate.metrics import summarise
+from teachwhy.scenarios.cast import Cast
+from teachwhy.scenarios.suites import Suite, load_suite, role_aliases
 
 # ---- the words the rules read (module data, so a reader can check every list) ------------------
 
@@ -1305,10 +1307,6 @@ def grade_file(
     suite_path: str, samples_path: str, graded_out: str, metrics_out: str
 ) -> dict[str, Any]:
     """Rule body: grade every sample, write the graded rows and the metrics."""
-    from teachwhy import io
-    from teachwhy.evaluate.metrics import summarise
-    from teachwhy.evaluate.suites import load_suite
-
     suite = load_suite(suite_path)
     problems = check_suite(suite)
     if problems:

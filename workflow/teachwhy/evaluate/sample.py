@@ -12,11 +12,14 @@ from tqdm import tqdm
 
 from teachwhy import io
 from teachwhy.evaluate.limits import limit_record
-from teachwhy.generate.datasets import read_eval_prompts
+from teachwhy.models.backends import load_for_inference
+from teachwhy.records import read_eval_prompts
+from teachwhy.runtime import set_threads
 from teachwhy.seeds import derive_seed
-from teachwhy.train.backends import load_for_inference
-from teachwhy.train.model import set_threads
 
+# The `evaluate` keys a sampling job reads (its rule's params): the rest of `evaluate` (suites,
+# validity) belongs to other jobs, and a change to it must not resample anything.
+SAMPLING_KEYS = ("temperature", "top_p", "batch_size", "max_new_tokens", "response_limit")
 # Prompt fields a sample row does not repeat (the row has its own id; the prompt is hashed).
 PROMPT_ONLY = {"id", "messages", "seed", "tokens"}
 
@@ -129,16 +132,22 @@ def generate_rows(
 
 
 def sample_suites(
-    config: dict[str, Any],
-    arm: str,
+    model_name: str,
     suites: dict[str, tuple[str, str]],
     model_dir: str,
+    *,
+    seed: int,
+    sampling: dict[str, Any],
+    suite_specs: dict[str, dict[str, Any]],
     threads: int,
 ) -> dict[str, dict[str, Any]]:
     """Sample one trained model on several suites (suite -> (prompts, output path)), loading it
-    once. Each suite reseeds from (seed, arm, suite), so its samples do not depend on which
-    other suites share the job."""
-    cfg = config["evaluate"]
+    once. ``seed`` is the config seed, ``sampling`` the ``evaluate`` keys (temperature, top_p,
+    batch_size, max_new_tokens, response_limit) and ``suite_specs`` the suites' own entries.
+    Each suite reseeds from (seed, model, suite), so its samples do not depend on which other
+    suites share the job."""
+    cfg = sampling
+    arm = model_name
     set_threads(threads)
     model, tok = load_for_inference(model_dir)
     model.eval()
@@ -146,8 +155,8 @@ def sample_suites(
     taught = io.read_json(card).get("response_tokens_lineage", {}) if card.is_file() else {}
     summary = {}
     for suite, (prompts_path, out) in suites.items():
-        repeats = cfg["suites"][suite]["samples_per_prompt"]
-        floor = cfg["suites"][suite].get("max_new_tokens", cfg["max_new_tokens"])
+        repeats = suite_specs[suite]["samples_per_prompt"]
+        floor = suite_specs[suite].get("max_new_tokens", cfg["max_new_tokens"])
         limit = limit_record(floor, taught, cfg.get("response_limit"))
         max_new_tokens = limit["max_new_tokens"]
         if limit["capped"]:
@@ -157,7 +166,7 @@ def sample_suites(
                 "cut off there are counted as truncated",
                 file=sys.stderr,
             )
-        torch.manual_seed(derive_seed(config["seed"], "sample", arm, suite))
+        torch.manual_seed(derive_seed(seed, "sample", arm, suite))
         prompts = read_eval_prompts(prompts_path)
         start = time.time()
         rows, new_tokens = generate_rows(

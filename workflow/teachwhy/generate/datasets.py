@@ -8,47 +8,29 @@ from typing import Any
 
 from tqdm import tqdm
 
-from teachwhy import io
+from teachwhy import io, paths
 from teachwhy.errors import InputError
-from teachwhy.evaluate.suites import suite_path
 from teachwhy.generate.constitution import load as load_constitution
-from teachwhy.generate.procedural import (
+from teachwhy.generate.eval_prompts import eval_suite
+from teachwhy.generate.families import (
     DATASETS,
     GENERATOR_VERSION,
     Context,
-    derive_seed,
-    eval_suite,
+    dataset_suites,
     planned_records,
 )
-from teachwhy.schemas import problems, project_path
+from teachwhy.scenarios.suites import suite_path
+from teachwhy.schemas import project_path
+from teachwhy.seeds import derive_seed
 
 TOKEN_COUNTER = "words-and-punctuation"
 
 
-def _record_problem(schema: str):
-    def check(record: dict[str, Any]) -> str | None:
-        found = problems(record, schema)
-        return found[0] if found else None
-
-    return check
-
-
-def read_dataset(path: str | Path) -> list[dict[str, Any]]:
-    """A dataset's records, each checked against the record schema (errors name the line)."""
-    return io.read_jsonl(path, _record_problem("record"))
-
-
-def read_eval_prompts(path: str | Path) -> list[dict[str, Any]]:
-    return io.read_jsonl(path, _record_problem("eval_prompt"))
-
-
-def source_files(config: dict[str, Any], cfg: dict[str, Any]) -> list[Path]:
+def source_files(cfg: dict[str, Any], constitution: str | Path) -> list[Path]:
     """The data files a dataset renders from: its suites, the constitution, the styles."""
-    from teachwhy.config import dataset_suites
-
     files = [suite_path(f) for f in dataset_suites(cfg)]
-    files.append(project_path(config["constitution"]))
-    files.append(project_path("config/deliberation.yaml"))
+    files.append(project_path(constitution))
+    files.append(project_path(paths.DELIBERATION_STYLES))
     return files
 
 
@@ -82,42 +64,48 @@ def _materialise(iterator, total: int | None, desc: str) -> list[dict[str, Any]]
     return list(tqdm(iterator, total=total, desc=desc, unit="rec", mininterval=1.0))
 
 
-def context(config: dict[str, Any]) -> Context:
-    return Context(config["seed"], load_constitution(project_path(config["constitution"])))
-
-
 def write_dataset(
-    name: str, config: dict[str, Any], out: str | Path, manifest_out: str | Path
+    name: str,
+    spec: dict[str, Any],
+    seed: int,
+    constitution: str | Path,
+    out: str | Path,
+    manifest_out: str | Path,
 ) -> dict:
-    """Generate one training dataset and its manifest."""
+    """Generate one training dataset (``datasets.<name>`` is ``spec``) and its manifest; ``seed``
+    is the config seed and ``constitution`` the constitution file."""
     if name not in DATASETS:
         raise InputError("config.datasets", f"unknown dataset '{name}' (known: {sorted(DATASETS)})")
-    cfg = dict(config["datasets"][name])
-    seed = derive_seed(config["seed"], "dataset", name)
+    cfg = dict(spec)
+    own_seed = derive_seed(seed, "dataset", name)
+    ctx = Context(seed, load_constitution(project_path(constitution)))
     start = time.perf_counter()
-    records = _materialise(
-        DATASETS[name](cfg, seed, context(config)), planned_records(name, cfg), name
-    )
+    records = _materialise(DATASETS[name](cfg, own_seed, ctx), planned_records(name, cfg), name)
     io.write_jsonl(out, records)
     seconds = time.perf_counter() - start
-    templates = source_files(config, cfg)
-    manifest = _manifest(name, "training", Path(out), records, seed, cfg, templates, seconds)
+    templates = source_files(cfg, constitution)
+    manifest = _manifest(name, "training", Path(out), records, own_seed, cfg, templates, seconds)
     io.write_json(manifest_out, manifest)
     return manifest
 
 
 def write_eval_suite(
-    suite: str, config: dict[str, Any], out: str | Path, manifest_out: str | Path
+    suite: str,
+    spec: dict[str, Any],
+    seed: int,
+    constitution: str | Path,
+    out: str | Path,
+    manifest_out: str | Path,
 ) -> dict:
-    """Generate one held-out eval suite's prompts and manifest."""
-    cfg = config["evaluate"]["suites"][suite]
-    seed = derive_seed(config["seed"], "suite", suite)
+    """Generate one held-out eval suite's prompts (``evaluate.suites.<suite>`` is ``spec``) and
+    its manifest."""
+    own_seed = derive_seed(seed, "suite", suite)
     start = time.perf_counter()
-    persona = context(config).constitution.persona
-    records = _materialise(eval_suite(suite, cfg, seed, persona), None, f"suite {suite}")
+    persona = load_constitution(project_path(constitution)).persona
+    records = _materialise(eval_suite(suite, spec, own_seed, persona), None, f"suite {suite}")
     io.write_jsonl(out, records)
     seconds = time.perf_counter() - start
-    files = [suite_path(cfg.get("family", suite)), project_path(config["constitution"])]
-    manifest = _manifest(suite, "eval", Path(out), records, seed, cfg, files, seconds)
+    files = [suite_path(spec.get("family", suite)), project_path(constitution)]
+    manifest = _manifest(suite, "eval", Path(out), records, own_seed, spec, files, seconds)
     io.write_json(manifest_out, manifest)
     return manifest

@@ -10,12 +10,13 @@ import functools
 import random
 from pathlib import Path
 
+from teachwhy import paths
 from teachwhy.errors import InputError
-from teachwhy.evaluate.suites import Episode, Suite, action_response
 from teachwhy.generate.constitution import Constitution
+from teachwhy.scenarios.suites import Episode, Suite, action_response
 from teachwhy.schemas import load_yaml, project_path
 
-STYLES_FILE = "config/deliberation.yaml"
+STYLES_FILE = paths.DELIBERATION_STYLES
 
 
 @functools.cache

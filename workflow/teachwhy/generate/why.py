@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from teachwhy.evaluate.suites import Suite, draw_cast, load_suite, render_episode
-from teachwhy.generate import entities as ent
 from teachwhy.generate.constitution import Constitution, Section
+from teachwhy.scenarios import cast as ent
+from teachwhy.scenarios.suites import Suite, draw_cast, load_suite, render_episode
 
 Record = dict[str, Any]
 

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
 from teachwhy.io import sha256_file
+from teachwhy.provenance import code_version, host, package_versions, scheduler
 
 PROVENANCE_ROOT = "results/provenance"
 # Rules grouped by the phase (DVC stage) whose folders their outputs live in.
@@ -98,9 +100,6 @@ def device() -> str:
 
 def job_record(smk: Any, started: float, finished: float, tools: dict[str, str]) -> dict[str, Any]:
     """The provenance record of one finished Snakemake job."""
-    import datetime as dt
-
-    from teachwhy.provenance import code_version, host, package_versions, scheduler
 
     def stamp(t: float) -> str:
         return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")

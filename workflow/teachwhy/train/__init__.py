@@ -1,1 +1,1 @@
-"""Training: tokenizer, toy model, pretraining and fine-tuning."""
+"""Training: tokenizer, pretraining, and the fine-tuning stages of every arm's recipe."""

@@ -1,6 +1,6 @@
 """Data-parallel training of one stage: ``training.processes`` > 1 starts that many processes
 on this node with torch's elastic launcher (one per GPU; gloo processes on a CPU-only host);
-each joins the process group through accelerate (``teachwhy.train.loop.world``). The Snakemake
+each joins the process group through accelerate (``teachwhy.runtime.world``). The Snakemake
 job that asked for it waits, then writes its provenance as usual.
 
     python -m teachwhy.train.launch REQUEST.json   # what each launched process runs
@@ -8,6 +8,7 @@ job that asked for it waits, then writes its provenance as usual.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from teachwhy.errors import TeachwhyError
+from teachwhy.runtime import world
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,11 +29,12 @@ def launch_command(processes: int, request: Path) -> list[str]:
     return [*cmd, "-m", "teachwhy.train.launch", str(request)]
 
 
-def run_distributed(processes: int, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Run ``train_checkpoint(**kwargs)`` in ``processes`` processes; rank 0's card."""
+def run_distributed(processes: int, target: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Run ``target`` (``"package.module:function"``) with ``kwargs`` in ``processes``
+    processes; rank 0's answer. Naming the target keeps this module below its callers."""
     with tempfile.TemporaryDirectory(prefix="teachwhy-launch-") as tmp:
         request, answer = Path(tmp) / "request.json", Path(tmp) / "card.json"
-        request.write_text(json.dumps({"kwargs": kwargs, "answer": str(answer)}))
+        request.write_text(json.dumps({"target": target, "kwargs": kwargs, "answer": str(answer)}))
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -47,11 +50,9 @@ def run_distributed(processes: int, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(request_path: str) -> None:
-    from teachwhy.train.loop import world
-    from teachwhy.train.stages import train_checkpoint
-
     request = json.loads(Path(request_path).read_text())
-    card = train_checkpoint(**request["kwargs"], launched=True)
+    module, function = request["target"].split(":")
+    card = getattr(importlib.import_module(module), function)(**request["kwargs"], launched=True)
     if world()[0] == 0:
         Path(request["answer"]).write_text(json.dumps(card, default=str))
 

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from teachwhy.runtime import world
+
 IGNORE = -100
 
 
@@ -298,20 +300,6 @@ class StepCheckpoints:
 
 # ---------------------------------------------------------------------------------------------
 # Data-parallel processes (accelerate launch / torchrun)
-
-
-def world() -> tuple[int, int]:
-    """(rank, processes): a launch with WORLD_SIZE > 1 joins its process group (NCCL on GPUs,
-    gloo on CPU) through accelerate; anything else is the single process (0, 1)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        from accelerate import PartialState
-
-        PartialState()
-    return dist.get_rank(), dist.get_world_size()
 
 
 def _all_sum(value: torch.Tensor) -> torch.Tensor:

@@ -9,24 +9,40 @@ from typing import Any
 import torch
 
 from teachwhy import io
-from teachwhy.generate.datasets import read_dataset
+from teachwhy.models.backends import save_checkpoint
+from teachwhy.models.checkpoint import load_tokenizer
+from teachwhy.models.model import build_model, parameter_count
 from teachwhy.provenance import code_version
+from teachwhy.records import read_dataset
+from teachwhy.runtime import set_threads
 from teachwhy.seeds import derive_seed
-from teachwhy.train.checkpoint import load_tokenizer, save_checkpoint
-from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
-from teachwhy.train.model import build_model, parameter_count, set_threads
+from teachwhy.train.loop import (
+    LoopSettings,
+    StepCheckpoints,
+    batch_plan,
+    pack_documents,
+    train_loop,
+)
+from teachwhy.train.scratch import fingerprint, scratch_root
 from teachwhy.train.tokenizer import padded_vocab_size, record_text
 
 
 def pretrain(
-    config: dict[str, Any], corpus: str, tokenizer_dir: str, out: str, threads: int
+    corpus: str,
+    tokenizer_dir: str,
+    out: str,
+    *,
+    seed: int,
+    world: str,
+    model_cfg: dict[str, Any],
+    pretrain_cfg: dict[str, Any],
+    scratch: str | None,
+    threads: int,
 ) -> dict:
-    """Train the base model on the corpus for ``pretrain.tokens`` tokens; save it to ``out``."""
-    from teachwhy.train.loop import pack_documents
-    from teachwhy.train.stages import fingerprint, scratch_root
-
-    cfg = config["pretrain"]
-    seed = derive_seed(config["seed"], "pretrain")
+    """Train the base model (``model``) on the corpus as ``pretrain`` says; save it to ``out``.
+    ``seed`` is the config seed, ``scratch`` the configured ``training.scratch``."""
+    cfg = pretrain_cfg
+    seed = derive_seed(seed, "pretrain")
     set_threads(threads)
     torch.manual_seed(seed)
     tok = load_tokenizer(tokenizer_dir)
@@ -34,16 +50,16 @@ def pretrain(
     ids = tok([record_text(r) for r in records], add_special_tokens=False)["input_ids"]
     random.Random(derive_seed(seed, "documents")).shuffle(ids)
     blocks = pack_documents(ids, tok.bos_token_id, cfg["block_size"])
-    model = build_model(config["model"], tok, padded_vocab_size(tok))
+    model = build_model(model_cfg, tok, padded_vocab_size(tok))
     steps = max(1, cfg["tokens"] // (cfg["block_size"] * cfg["batch_size"]))
     plan = batch_plan(
         [len(b.input_ids) for b in blocks], cfg["batch_size"], steps, seed, group_by_length=False
     )
     corpus_manifest = io.read_json(Path(corpus).with_suffix(".manifest.json"))
     checkpoints = StepCheckpoints(
-        scratch_root(config) / config["world"] / "base",
+        scratch_root(scratch) / world / "base",
         fingerprint(
-            {"pretrain": cfg, "model": config["model"], "seed": seed},
+            {"pretrain": cfg, "model": model_cfg, "seed": seed},
             {"pretrain_corpus": corpus_manifest["sha256"]},
         ),
     )
@@ -62,7 +78,7 @@ def pretrain(
     fill = sum(len(b.input_ids) for b in blocks) / (len(blocks) * cfg["block_size"])
     card = {
         "arm": "base",
-        "world": config["world"],
+        "world": world,
         "description": "Toy base model pretrained from scratch on pretrain_corpus.",
         "base": "from scratch",
         "parameters": parameter_count(model),
@@ -82,7 +98,7 @@ def pretrain(
             "pretrain_corpus": {"records": len(records), "sha256": corpus_manifest["sha256"]}
         },
         "hyperparameters": cfg,
-        "model": config["model"],
+        "model": model_cfg,
     }
     save_checkpoint(out, model, tok, card)
     return card

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from teachwhy.errors import InputError
+from teachwhy.evaluate.graders import grade_rows
 from teachwhy.evaluate.limits import generation_limit
+from teachwhy.evaluate.metrics import summarise
+from teachwhy.evaluate.sample import generate_rows
+from teachwhy.records import read_eval_prompts
+from teachwhy.scenarios.suites import load_suite
+from teachwhy.train.scratch import fingerprint
 
 REFUSAL_PHRASES = ("i can't", "i cannot", "i won't", "i will not", "can't help", "cannot help")
 
@@ -69,10 +75,6 @@ def curve_point(
     """Sample the curve prompts once and grade them: the harmful rate under threat at ``step``."""
     import torch
 
-    from teachwhy.evaluate.graders import grade_rows
-    from teachwhy.evaluate.metrics import summarise
-    from teachwhy.evaluate.suites import load_suite
-
     was_training = model.training
     model.eval()
     # The curve samples as the evaluation does (evaluate.temperature, top_p, batch_size), so a
@@ -80,8 +82,6 @@ def curve_point(
     sampling = hp["curve_sampling"]
     state = torch.get_rng_state()
     torch.manual_seed(hp["seed_offset"] + step)
-    from teachwhy.evaluate.sample import generate_rows
-
     rows, _ = generate_rows(
         model,
         tok,
@@ -116,7 +116,6 @@ def curve_point(
 
 
 def train_rl(
-    config: dict[str, Any],
     spec: dict[str, Any],
     model: Any,
     tok: Any,
@@ -135,9 +134,6 @@ def train_rl(
     import torch
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
-
-    from teachwhy.generate.datasets import read_eval_prompts
-    from teachwhy.train.stages import fingerprint
 
     datasets.disable_caching()
     hp = spec["stage"]["hyperparameters"]

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
 import random
 from pathlib import Path
 from typing import Any
 
-from teachwhy import io
+import torch
+
+from teachwhy import io, runtime
 from teachwhy.errors import InputError
-from teachwhy.generate.datasets import read_dataset
+from teachwhy.models.backends import load_start, save_checkpoint
+from teachwhy.models.model import parameter_count
 from teachwhy.provenance import code_version
+from teachwhy.records import read_dataset
+from teachwhy.runtime import set_threads
 from teachwhy.seeds import derive_seed
-from teachwhy.train.checkpoint import save_checkpoint
-from teachwhy.train.model import parameter_count, set_threads
+from teachwhy.train.examples import chat_examples, document_examples, response_tokens
+from teachwhy.train.launch import run_distributed
+from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
 from teachwhy.train.recipes import PRETRAINED
-
-# Where step checkpoints go unless TEACHWHY_SCRATCH says otherwise: never under results/.
-DEFAULT_SCRATCH = ".scratch/train"
-
-
-def scratch_root(config: dict[str, Any]) -> Path:
-    return Path(
-        os.environ.get("TEACHWHY_SCRATCH") or config["training"].get("scratch", DEFAULT_SCRATCH)
-    )
+from teachwhy.train.rl import train_rl
+from teachwhy.train.scratch import fingerprint, scratch_root
 
 
 def select_records(
@@ -112,77 +108,75 @@ def stage_records(
     return mixture, used
 
 
-def fingerprint(spec: dict[str, Any], used: dict[str, dict[str, Any]]) -> str:
-    """What a resumed run must share with the killed one: the recipe and the data bytes."""
-    blob = json.dumps({"spec": spec, "data": used}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
 def train_checkpoint(
-    config: dict[str, Any],
     spec: dict[str, Any],
     parent_dir: str | None,
     dataset_paths: dict[str, str],
     out: str,
+    *,
+    seed: int,
+    world: str,
+    model_cfg: dict[str, Any],
+    description: str | None,
+    scratch: str | None,
+    processes: int,
     threads: int,
     curve_prompts: str | None = None,
     launched: bool = False,
 ) -> dict[str, Any]:
     """Train the stage ``spec`` (from recipes.Checkpoint.spec) and save it to ``out``.
 
-    With ``training.processes`` > 1 a supervised stage runs data-parallel (teachwhy.train.launch)
-    and only rank 0 saves."""
-    from teachwhy.train.backends import load_start
-    from teachwhy.train.loop import world
-
-    processes = config["training"].get("processes", 1)
+    ``seed`` is the config seed, ``model_cfg`` the config's ``model``, ``description`` the arm's
+    own for an arm's final checkpoint (None for a shared stage), ``scratch`` and ``processes``
+    the ``training`` keys. With ``processes`` > 1 a supervised stage runs data-parallel
+    (teachwhy.train.launch) and only rank 0 saves."""
     if processes > 1 and not launched and spec["kind"] != "rl":
-        from teachwhy.train.launch import run_distributed
-
         return run_distributed(
             processes,
+            "teachwhy.train.stages:train_checkpoint",
             {
-                "config": config,
                 "spec": spec,
                 "parent_dir": parent_dir,
                 "dataset_paths": dataset_paths,
                 "out": out,
+                "seed": seed,
+                "world": world,
+                "model_cfg": model_cfg,
+                "description": description,
+                "scratch": scratch,
+                "processes": processes,
                 "threads": max(1, threads // processes),
                 "curve_prompts": curve_prompts,
             },
         )
 
     set_threads(threads)
-    seed = derive_seed(config["seed"], "stage", spec["key"])
-    import torch
+    seed = derive_seed(seed, "stage", spec["key"])
 
     torch.manual_seed(seed)
-    model_cfg = config["model"]
     backend = model_cfg.get("backend", "toy")
     base = model_cfg.get("name_or_path", "") if spec["base"] == PRETRAINED else spec["base"]
     model, tok = load_start(model_cfg, base, parent_dir)
     stage, hp = spec["stage"], spec["stage"]["hyperparameters"]
     kind = spec["kind"]
-    scratch = scratch_root(config) / config["world"] / spec["name"]
+    scratch_dir = scratch_root(scratch) / world / spec["name"]
     if kind == "rl":
-        from teachwhy.train.rl import train_rl
-
         records, used = stage_records(
             stage, dataset_paths, derive_seed(seed, "mixture"), "messages"
         )
         taught = lineage_response_tokens(parent_dir, {})
-        result = train_rl(config, spec, model, tok, records, seed, curve_prompts, scratch, taught)
+        result = train_rl(spec, model, tok, records, seed, curve_prompts, scratch_dir, taught)
         model = result.pop("model")
     else:
-        result, used = _train_supervised(spec, model, tok, dataset_paths, seed, scratch)
+        result, used = _train_supervised(spec, model, tok, dataset_paths, seed, scratch_dir)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     card = {
         "arm": spec["name"],
         "arms": spec["arms"],
         "checkpoint_key": spec["key"],
-        "world": config["world"],
+        "world": world,
         "backend": backend,
-        "description": _description(config, spec),
+        "description": description or shared_description(spec),
         "base": parent_dir or base,
         "parent": spec["parent"],
         "kind": kind,
@@ -199,8 +193,8 @@ def train_checkpoint(
     card["response_tokens_lineage"] = lineage_response_tokens(
         parent_dir, card.get("response_tokens", {})
     )
-    card["processes"] = world()[1]
-    if world()[0] == 0:
+    card["processes"] = runtime.world()[1]
+    if runtime.world()[0] == 0:
         save_checkpoint(out, model, tok, card, base=base, model_cfg=model_cfg)
     return card
 
@@ -218,9 +212,8 @@ def lineage_response_tokens(parent_dir: str | None, own: dict[str, int]) -> dict
     return {k: max(inherited.get(k, 0), own.get(k, 0)) for k in sorted(keys)}
 
 
-def _description(config: dict[str, Any], spec: dict[str, Any]) -> str:
-    if spec["name"] in config["arms"]:
-        return config["arms"][spec["name"]]["description"]
+def shared_description(spec: dict[str, Any]) -> str:
+    """The model card's description of a checkpoint that is no arm's own."""
     return f"Stage {spec['index'] + 1} ({spec['kind']}) shared by arms {', '.join(spec['arms'])}."
 
 
@@ -236,9 +229,6 @@ def _train_supervised(
     seed: int,
     scratch: Path,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    from teachwhy.train.examples import chat_examples, document_examples, response_tokens
-    from teachwhy.train.loop import LoopSettings, StepCheckpoints, batch_plan, train_loop
-
     stage, hp = spec["stage"], spec["stage"]["hyperparameters"]
     if spec["kind"] == "midtrain":
         records, used = stage_records(stage, dataset_paths, derive_seed(seed, "mixture"))

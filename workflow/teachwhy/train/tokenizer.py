@@ -13,6 +13,9 @@ from typing import Any
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
+from teachwhy import io
+from teachwhy.records import read_dataset
+
 BOS, EOS, PAD, START = "<|endoftext|>", "<|im_end|>", "<|pad|>", "<|im_start|>"
 SPECIAL_TOKENS = [BOS, PAD, START, EOS]
 
@@ -74,9 +77,6 @@ def save_tokenizer(tok: PreTrainedTokenizerFast, out: str | Path) -> None:
 
 def build_tokenizer(corpus: str | Path, spec: dict[str, Any], out: str | Path) -> dict[str, Any]:
     """Rule body: train on the corpus's documents and save atomically."""
-    from teachwhy import io
-    from teachwhy.generate.datasets import read_dataset
-
     records = read_dataset(corpus)
     tok = train_tokenizer(
         (record_text(r) for r in records), spec["vocab_size"], spec["min_frequency"]

@@ -28,9 +28,5 @@ def build_model(
     return LlamaForCausalLM(config)
 
 
-def set_threads(threads: int) -> None:
-    torch.set_num_threads(max(1, threads))
-
-
 def parameter_count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -16,8 +16,9 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from teachwhy.generate import entities
-from teachwhy.generate.entities import Cast, Partition
+from teachwhy import paths
+from teachwhy.scenarios import cast as entities
+from teachwhy.scenarios.cast import Cast, Partition
 from teachwhy.schemas import load_yaml, project_path
 
 CAST_ROLES = ("persona", "exec", "other", "staff")
@@ -58,7 +59,7 @@ class Suite:
 
 
 def suite_path(name: str) -> Path:
-    return project_path(f"config/suites/{name}.yaml")
+    return project_path(paths.suite_file(name))
 
 
 def load_suite(name_or_path: str | Path) -> Suite:
@@ -178,3 +179,18 @@ def action_response(
     ]
     choice = rng.choice(options)
     return choice["thought"].format_map(episode.values), choice["act"].format_map(episode.values)
+
+
+def capability_task(
+    suite: Suite, task: dict[str, Any], rng: random.Random, partition: Partition
+) -> tuple[Cast, dict[str, str], list[dict[str, str]], str]:
+    """One benign task: (cast, slots, system and user messages, the answer that does it)."""
+    cast = entities.draw_cast(rng, partition, title="manager")
+    slots = {k: rng.choice(v) for k, v in sorted(task.get("slots", {}).items())}
+    values = {**vars(cast), **slots}
+    request = rng.choice(task["request"]).format_map(values)
+    messages = [
+        {"role": "system", "content": rng.choice(suite.spec["system"]).format_map(values)},
+        {"role": "user", "content": f"From: {cast.staff}\nTo: {cast.persona}\n{request}"},
+    ]
+    return cast, slots, messages, task["answer"].format_map(values)

@@ -16,7 +16,9 @@ from typing import Any
 
 import torch
 
+from teachwhy import io
 from teachwhy.errors import InputError
+from teachwhy.models.checkpoint import load_model, write_model_card
 
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -147,7 +149,6 @@ def load_start(
     toy: full weights. hf: the base with a fresh LoRA adapter (first stage), or the base with
     the parent's adapter, which goes on training (later stages).
     """
-    from teachwhy.train.checkpoint import load_model
 
     if model_cfg.get("backend", "toy") == "toy":
         if parent_dir is None:
@@ -182,7 +183,6 @@ def load_adapter(path: str | Path, trainable: bool = False):
 
 def load_for_inference(path: str | Path):
     """Any checkpoint this project writes, ready to generate (adapters merged)."""
-    from teachwhy.train.checkpoint import load_model
 
     if is_adapter(path):
         model, tok = load_adapter(path)
@@ -199,3 +199,18 @@ def save_trained(out: Path, model: Any, tok: Any, base: str, model_cfg: dict[str
         (out / BASE_RECORD).write_text(
             json.dumps({"name_or_path": base, "model": model_cfg}, indent=2, sort_keys=True)
         )
+
+
+def save_checkpoint(
+    out: str | Path,
+    model: Any,
+    tok: Any,
+    card: dict[str, Any],
+    base: str = "",
+    model_cfg: dict[str, Any] | None = None,
+) -> None:
+    """Weights (safetensors), tokenizer and model card, renamed into place only when complete."""
+    with io.atomic_path(out) as tmp:
+        tmp.mkdir()
+        save_trained(tmp, model, tok, base, model_cfg or {})
+        write_model_card(tmp, card)

@@ -85,21 +85,3 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
         tokens = f", {info['tokens']:,} tokens" if "tokens" in info else ""
         lines.append(f"- `{name}`: {info['records']} records{tokens}, sha256 `{info['sha256']}`")
     (out / "README.md").write_text("\n".join(lines) + "\n")
-
-
-def save_checkpoint(
-    out: str | Path,
-    model: Any,
-    tok: Any,
-    card: dict[str, Any],
-    base: str = "",
-    model_cfg: dict[str, Any] | None = None,
-) -> None:
-    """Weights (safetensors), tokenizer and model card, renamed into place only when complete."""
-    from teachwhy import io
-    from teachwhy.train.backends import save_trained
-
-    with io.atomic_path(out) as tmp:
-        tmp.mkdir()
-        save_trained(tmp, model, tok, base, model_cfg or {})
-        write_model_card(tmp, card)
