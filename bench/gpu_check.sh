@@ -2,7 +2,7 @@
 # The GPU paths in one prepared run (device machine or any CUDA host): training throughput
 # and MFU (compiled and eager), sampling throughput (static-cache fast path vs dynamic cache),
 # and the hf backend's tests (bf16, LoRA) on CUDA. Results go to $OUT (default ./gpu_check).
-# Wheels the host lacks may sit in .whl/ (see README, "GPU checks").
+# Wheels the host lacks may sit in .whl/ (see docs/measurements.md, "GPU checks").
 set -u
 OUT=${OUT:-gpu_check}
 mkdir -p "$OUT"
