@@ -767,6 +767,9 @@ def test_every_figure_kind_draws_pdf_png_and_caption(tmp_path, kind):
             "statement": "s",
             "paper": {"text": "t"},
             "statistic": {"kind": "rate_difference", "value": -0.1, "ci95": [-0.2, 0.05]},
+            "sides": {},
+            "verdict_rule": DEFAULTS,
+            "validity": {},
         },
     )
     out = tmp_path / "out"
@@ -778,6 +781,83 @@ def test_every_figure_kind_draws_pdf_png_and_caption(tmp_path, kind):
     assert (out / "f.png").read_bytes().startswith(b"\x89PNG")
     caption = (out / "f.rst").read_text()
     assert "c99_test" in caption and "inconclusive" in caption
+
+
+def _draw_with(tmp_path: Path, figure: dict, data_path: Path, records: list[dict], name: str):
+    """build_figure on claim records written to ``tmp_path``: the PNG's bytes and the caption's
+    list of marked sides (empty when none is)."""
+    paths = []
+    for i, r in enumerate(records):
+        io.write_json(tmp_path / f"{name}{i}.json", r)
+        paths.append(str(tmp_path / f"{name}{i}.json"))
+    out = tmp_path / name
+    figures.build_figure(
+        "fig04_test", figure, STYLE, str(data_path), paths,
+        str(out / "f.pdf"), str(out / "f.png"), str(out / "f.rst"),
+    )  # fmt: skip
+    caption = (out / "f.rst").read_text()
+    marked = caption.partition("Drawn in grey")[2].partition("Claims drawn here")[0]
+    return (out / "f.png").read_bytes(), marked
+
+
+def test_a_side_that_fails_validity_is_drawn_grey_and_named_in_the_caption(tmp_path):
+    runs, paths = arms_with(tmp_path, {"chat": [0.5, 0.5], "a": [0.4, 0.4]})
+    more, more_paths = arms_with(tmp_path, {"b": [0.0, 0.0]}, formed=0.3)  # a zero, no action
+    runs, paths = runs | more, paths | more_paths
+    figure = {
+        "kind": "bars", "title": "t", "paper_figure": "Fig. 0", "suites": ["blackmail"],
+        "conditions": "threat", "bars": [{"arm": "chat"}, {"arm": "a"}, {"arm": "b", "label": "B"}],
+    }  # fmt: skip
+    data_path = tmp_path / "data.json"
+    figures.build_figure_data("fig04_test", figure, [], runs, paths, str(data_path))
+    data = io.read_json(data_path)
+    # The marks are drawn from the claims, not written into the figure's numbers.
+    assert {k for r in data["rows"] for k in r} == {
+        "label", "arm", "rate", "ci_low", "ci_high", "k", "n", "seed_rates", "well_formed",
+        "paper_rate",
+    }  # fmt: skip
+    c = claim("rate_difference", {"baseline": {"arm": "chat"}, "treatment": {"arm": "b"}},
+              [-1.0, 0.0])  # fmt: skip
+    broken = judge(tmp_path, c, runs, paths)
+    assert gated(broken, "'b' (treatment) writes an action in only 240 of 800")
+    sound = judge(tmp_path, {**c, "sides": {"baseline": {"arm": "chat"}, "treatment": {"arm": "a"}}},
+                  runs, paths)  # fmt: skip
+    png, caption = _draw_with(tmp_path, figure, data_path, [sound, broken], "marked")
+    assert "- ``B``: writes an action in only 240 of 800 graded transcripts on blackmail " \
+        "(below 50%) (c99_test)." in caption  # fmt: skip
+    assert "- ``a``:" not in caption and "- ``chat``:" not in caption
+    plain_png, plain = _draw_with(tmp_path, figure, data_path, [sound], "plain")
+    assert plain == "" and png != plain_png
+    # The baseline arm on a suite that is no valid test for it is marked too.
+    invalid = judge(
+        tmp_path, c, runs, paths, validity=validity_inputs(tmp_path, controls=(0.3, 0.3))
+    )
+    _, caption = _draw_with(tmp_path, figure, data_path, [invalid], "invalid")
+    assert (
+        "- ``chat``: 'blackmail' is not a valid test for this baseline arm: control rate" in caption
+    )
+
+
+def test_an_rl_curve_that_cannot_act_is_drawn_grey(tmp_path):
+    models = {
+        "plain": write_card(tmp_path / "plain", None, {}, curve([0.5, 0.4, 0.4])),
+        "diverse": write_card(tmp_path / "diverse", None, {}, curve([0.5, 0.0, 0.0], formed=0.3)),
+    }
+    runs = {"plain": ["plain"], "diverse": ["diverse"]}
+    figure = {
+        "kind": "curves",
+        "title": "t",
+        "paper_figure": "Fig. 0",
+        "arms": ["plain", "diverse"],
+    }
+    data_path = tmp_path / "data.json"
+    inputs = {f"model:{k}": v for k, v in models.items()}
+    figures.build_figure_data("fig04_test", figure, [], runs, inputs, str(data_path))
+    record = judge(tmp_path, _rl_claim(), runs, {}, models)
+    _, caption = _draw_with(tmp_path, figure, data_path, [record], "curves")
+    assert "- ``diverse``: writes an action in only 24 of 80 graded transcripts on its RL " \
+        "curve (below 50%) (c99_test)." in caption  # fmt: skip
+    assert "- ``plain``:" not in caption
 
 
 def test_numbers_and_landing_table(tmp_path):

@@ -40,7 +40,6 @@ from teachwhy.claims.manifest import THREAT_CONDITIONS, band, claim_measures
 from teachwhy.errors import InputError
 from teachwhy.evaluate.metrics import ACTING, rate
 from teachwhy.evaluate.validity import baseline_validity
-from teachwhy.seeds import derive_seed
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 CARD = "training.json"
@@ -288,11 +287,6 @@ def training_data(
     return out
 
 
-def _finite(value: float | None) -> float | None:
-    """JSON has no NaN: an undefined statistic (a ratio over a zero rate) is written as null."""
-    return None if value is None or not np.isfinite(value) else float(value)
-
-
 def edges(within: list[float | None], domain: tuple[float, float]) -> tuple[bool, bool]:
     """Whether each edge of a band is closed: it sits on the statistic's own limit (an
     unbounded edge is closed too, as no finite interval reaches it)."""
@@ -332,15 +326,6 @@ def decide(ci: list[float | None], within: list[float | None], domain: tuple[flo
     return INCONCLUSIVE
 
 
-def paired_groups(sides: dict[str, dict[str, Any]]) -> list[list[str]]:
-    """Roles that read the same runs (the same trained models), in role order: they share
-    their seed picks in every bootstrap draw."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for role, side in sides.items():
-        groups.setdefault(tuple(s["run"] for s in side["per_seed"]), []).append(role)
-    return list(groups.values())
-
-
 def compute(
     claim: dict[str, Any],
     sides: dict[str, dict[str, Any]],
@@ -348,67 +333,9 @@ def compute(
     seed: int,
     tokens: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Point estimate, 95% interval, share of undefined draws and method of the statistic."""
-    kind = claim["statistic"]
-    statistic = st.STATISTICS[kind]
-    domain = [_finite(x) for x in statistic.domain]
-    if kind == "rate":
-        value = sides["value"]
-        return {
-            "kind": kind,
-            "domain": domain,
-            "value": _finite(value["rate"]),
-            "ci95": [_finite(x) for x in value["ci95"]],
-            "undefined_share": 0.0 if value["n"] else 1.0,
-            "method": "Wilson score interval over every seed's samples",
-        }
-    rng = np.random.default_rng(derive_seed(seed, "claim", claim["id"]))
-    groups = paired_groups(sides)
-    picks = {
-        tuple(group): st.seed_picks(len(sides[group[0]]["per_seed"]), resamples, rng)
-        for group in groups
-    }
-
-    def draws(role: str) -> np.ndarray:
-        group = next(g for g in picks if role in g)
-        per = sides[role]["per_seed"]
-        return st.draw_counts(
-            [s["k"] for s in per], [s["n"] for s in per], resamples, rng, picks[group]
-        )
-
-    if kind == "correlation":
-        arms = claim["arms"]
-        rates = {
-            axis: np.stack([draws(f"{axis}:{a}") for a in arms], axis=1) for axis in ("x", "y")
-        }
-        point_rates = {
-            axis: np.array([[sides[f"{axis}:{a}"]["rate"] for a in arms]]) for axis in ("x", "y")
-        }
-    else:
-        rates = {role: draws(role) for role in statistic.roles}
-        point_rates = {role: np.array([sides[role]["rate"]]) for role in statistic.roles}
-    point = statistic(point_rates, tokens)[0]
-    values = statistic(rates, tokens)
-    seeds = max(len(s["per_seed"]) for s in sides.values())
-    paired = [g for g in groups if len(g) > 1]
-    pairing = (
-        "; paired (shared seed picks): " + ", ".join("+".join(g) for g in paired) if paired else ""
-    )
-    return {
-        "kind": kind,
-        "domain": domain,
-        "value": _finite(point),
-        "ci95": [_finite(x) for x in st.interval(values)],
-        "method": (
-            f"bootstrap, {resamples} draws: {seeds} seed(s) resampled, then each drawn seed's "
-            f"rate from its samples (Jeffreys posterior, Beta(k + 1/2, n - k + 1/2)); percentile "
-            f"interval of the defined draws{pairing}"
-        ),
-        "draws": resamples,
-        "finite_draws": int(np.isfinite(values).sum()),
-        "undefined_share": st.undefined_share(values),
-        "paired": paired,
-    }
+    """Point estimate, 95% interval, share of undefined draws and method of the statistic, as
+    the statistic's own module estimates them (teachwhy.claims.statistics)."""
+    return st.STATISTICS[claim["statistic"]].estimate(claim, sides, resamples, seed, tokens)
 
 
 def suite_validity(

@@ -1,0 +1,16 @@
+"""rate_difference: treatment minus baseline rate, in [-1, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from teachwhy.claims.statistics.base import Statistic
+
+
+def rate_difference(baseline: np.ndarray, treatment: np.ndarray) -> np.ndarray:
+    return treatment - baseline
+
+
+RATE_DIFFERENCE = Statistic(
+    "rate_difference", ("baseline", "treatment"), (-1.0, 1.0), rate_difference
+)
