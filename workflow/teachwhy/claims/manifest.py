@@ -34,14 +34,12 @@ def resolve(owner: dict[str, Any], measure: dict[str, Any], arm: str | None = No
 
 
 def claim_measures(claim: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every resolved side of a claim by role; a correlation gives ``x:<arm>``, ``y:<arm>``."""
-    if claim["statistic"] == "correlation":
-        return {
-            f"{role}:{arm}": resolve(claim, claim["sides"][role], arm)
-            for role in ("x", "y")
-            for arm in claim["arms"]
-        }
-    return {role: resolve(claim, claim["sides"][role]) for role in ROLES[claim["statistic"]]}
+    """Every resolved side of a claim by role, as its statistic reads them (a correlation:
+    ``x:<arm>``, ``y:<arm>``)."""
+    return {
+        key: resolve(claim, claim["sides"][role], arm)
+        for key, role, arm in STATISTICS[claim["statistic"]].sides(claim)
+    }
 
 
 def figure_measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
