@@ -421,6 +421,7 @@ def test_a_changed_config_key_reruns_exactly_its_dependants(pushed_clone):
             # The RL curve samples as the evaluation does, so its stage reruns (2 seeds).
             "train_stage": "2",
             "claim_verdict": "6",
+            "claim_metrics": "6",
             "figure_data": "4",
             **{f: "1" for f in FIGURE_IDS},
             "paper_numbers": "1",
@@ -445,6 +446,10 @@ def test_restore_refuses_to_touch_a_tampered_artifact(pushed_clone):
 
 
 def test_dvc_metrics_and_plots_come_from_git_in_a_fresh_clone(pushed_clone):
+    """`dvc metrics show` is a small table read from git: a row per claim with its estimate,
+    95% interval and verdict, as the claim's full record (an ordinary output) has them."""
+    from teachwhy import paths
+
     clone, _ = pushed_clone
     dvc = str(Path(sys.executable).with_name("dvc"))
     metrics = subprocess.run(
@@ -453,7 +458,28 @@ def test_dvc_metrics_and_plots_come_from_git_in_a_fresh_clone(pushed_clone):
     assert metrics.returncode == 0, metrics.stderr
     shown = json.loads(metrics.stdout)
     files = next(iter(shown.values()))["data"]
-    assert "results/claims/c07_honeypot_actions.json" in files
+    assert sorted(files) == sorted(paths.claim_metrics(c) for c in CLAIM_IDS)
+    for claim_id in CLAIM_IDS:
+        claim = json.loads((clone / paths.claim(claim_id)).read_text())
+        low, high = claim["statistic"]["ci95"]
+        row = {
+            "estimate": claim["statistic"]["value"],
+            "lower95": low,
+            "upper95": high,
+            "verdict": claim["verdict"],
+        }
+        assert json.loads((clone / paths.claim_metrics(claim_id)).read_text()) == row
+        # DVC leaves an undefined (null) number out; its table prints "-" there.
+        shown_row = files[paths.claim_metrics(claim_id)]["data"]
+        assert shown_row == {k: v for k, v in row.items() if v is not None}
+    table = subprocess.run(
+        [dvc, "metrics", "show"], cwd=clone, capture_output=True, text=True, timeout=120
+    )
+    lines = table.stdout.splitlines()
+    width = max(map(len, lines))
+    print(f"dvc metrics show: {len(lines)} lines, {width} characters wide")
+    assert lines[0].split() == ["Path", "estimate", "lower95", "upper95", "verdict"]
+    assert len(lines) == 1 + len(CLAIM_IDS) and width <= 100, table.stdout
     plots = subprocess.run(
         [dvc, "plots", "show", "--json"], cwd=clone, capture_output=True, text=True, timeout=120
     )
@@ -543,3 +569,85 @@ def test_the_claims_table_marks_checks_and_says_why(finished_run):
         row = next(i for i, line in enumerate(lines) if line.startswith(claim_id))
         if claim["verdict"] == "inconclusive" and len(claim["reasons"]) > 1:
             assert lines[row + 1].strip() == f"because {claim['reasons'][0]}"
+
+
+def test_each_config_key_reruns_exactly_the_jobs_that_read_it(finished_run):
+    """Every walkable key of the test config's schema changed in turn: Snakemake reruns for
+    their params exactly the jobs whose rule reads the key (tests/params_walk.py says which),
+    adds only the training jobs of a renamed recipe prefix, and reruns nothing else but jobs
+    downstream of those."""
+    from params_walk import STRUCTURAL, descendants, every_job, expected, walk
+
+    work, _ = finished_run
+    configfile = "tests/config/config.yaml"
+    jobs = every_job(work, configfile)
+    outcomes, skipped, config = walk(work, configfile, jobs)
+    problems, read_by_none = [], []
+    for o in outcomes:
+        change = f"{o.key}: {o.value!r} -> {o.changed!r}"
+        if o.error:
+            problems.append(f"{change}: the dry run failed: {o.error}")
+            continue
+        direct, added = expected(jobs, o, config)
+        # A job whose parent checkpoint was renamed reports that, not its params as well.
+        unexpected, missed = o.direct - direct, direct - o.direct - o.relinked
+        if unexpected or missed:
+            problems.append(f"{change}: reran {sorted(unexpected)} unread, missed {sorted(missed)}")
+        if o.key in STRUCTURAL:
+            if not o.new:
+                problems.append(f"{change}: added no job")
+        elif o.new - added:
+            problems.append(f"{change}: added {sorted(o.new - added)}")
+        below = descendants(jobs, o.direct | o.relinked)
+        if o.downstream - below:
+            problems.append(f"{change}: reran {sorted(o.downstream - below)}, below no rerun")
+        if o.other:
+            problems.append(f"{change}: {o.other}")
+        if not direct:
+            read_by_none.append(o.key)
+    print(
+        f"params walk: {len(outcomes)} schema keys changed one at a time "
+        f"({len(read_by_none)} read by no job: {', '.join(read_by_none)}); {len(skipped)} not "
+        "walked: " + "; ".join(f"{k} ({why})" for k, why in sorted(skipped.items()))
+    )
+    assert len(outcomes) >= 100
+    assert not problems, "\n".join(problems)
+
+
+def test_the_landing_page_leaves_the_claims_table_clear(finished_run):
+    """The report opened in Chromium at a laptop's and a desktop's width: no visible element
+    covers the landing page's claims table (Snakemake draws the rule graph beside the text),
+    the rule graph is still drawn, and the whole table is in reach. Screenshots are kept under
+    tests/artifacts (or $TEACHWHY_TEST_ARTIFACTS)."""
+    from test_report_layout import (
+        ARTIFACTS,
+        WIDTHS,
+        browser_paths,
+        landing_layout,
+        layout_problems,
+    )
+
+    browser_paths()
+    work, args = finished_run
+    report = work / "results" / "report.zip"
+    if not report.is_file():
+        run = subprocess.run(
+            [*args, "--report", str(report)], cwd=work, capture_output=True, text=True, timeout=300
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+    unpacked = work.parent / "report-layout"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    with zipfile.ZipFile(report) as archive:
+        archive.extractall(unpacked)
+    (page,) = unpacked.glob("*/report.html")
+    problems = []
+    for width in WIDTHS:
+        shot = ARTIFACTS / f"report-landing-{width}.png"
+        layout = landing_layout(page, width, shot)
+        print(
+            f"landing page at {width} px: claims table {layout['table']}, rule graph "
+            f"{layout['graph']}, window {layout['window']}; screenshot {shot}"
+        )
+        assert layout["graph"] is not None, f"{width} px: the rule graph is not drawn"
+        problems += [f"{width} px: {p}" for p in layout_problems(layout)]
+    assert not problems, "\n".join(problems)

@@ -26,6 +26,24 @@ rule claim_verdict:
         "../scripts/claim_verdict.py"
 
 
+# A claim's DVC metrics: its estimate, 95% interval and verdict, four flat keys (one row of
+# `dvc metrics show`, which `dvc metrics diff` compares across commits).
+rule claim_metrics:
+    input:
+        claim=paths.claim("{claim_id}"),
+    output:
+        metrics=paths.claim_metrics("{claim_id}"),
+    threads: job_threads(config, "light")
+    resources:
+        **job_resources(config, "light"),
+    log:
+        paths.log("claim_metrics", "{claim_id}"),
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/claim_metrics.py"
+
+
 # A figure's plotted numbers, from every seed's metrics (and model cards for curves and tokens).
 rule figure_data:
     input:

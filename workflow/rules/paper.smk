@@ -45,11 +45,12 @@ rule report_landing:
 
 
 # The whole study (the default target): every claim and figure, the numbers file, the
-# landing page and the suite validity table.
+# landing page, the DVC metrics and the suite validity table.
 rule paper:
     input:
         [paths.claim(c) for c in CLAIM_IDS],
         [paths.figure(f, ext) for f in FIGURE_IDS for ext in ("pdf", "png")],
         paths.numbers(),
         paths.landing(),
+        [paths.claim_metrics(c) for c in CLAIM_IDS],
         paths.validity(WORLD),

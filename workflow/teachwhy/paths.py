@@ -77,6 +77,11 @@ def numbers() -> str:
     return f"{RESULTS}/paper/numbers.json"
 
 
+def claim_metrics(claim_id: str) -> str:
+    """A claim's DVC metrics (estimate, interval, verdict): one row of `dvc metrics show`."""
+    return f"{RESULTS}/metrics/{claim_id}.json"
+
+
 def landing() -> str:
     """The report's landing page (claims table), rendered once every claim is decided."""
     return f"{RESULTS}/paper/report.rst"

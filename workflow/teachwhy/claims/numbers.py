@@ -114,7 +114,7 @@ def write_landing(
     text = template.render(
         rows=rows, checks=checks, world=world, seed=seed, seeds=seeds, arms=arms, counts=counts
     )
-    # Snakemake renders the page through Jinja again; nothing here may read as a tag.
-    text = text.replace("{{", "{ {").replace("{%", "{ %")
+    # Snakemake renders the page through Jinja again; nothing here may read as a tag or comment.
+    text = text.replace("{{", "{ {").replace("{%", "{ %").replace("{#", "{ #")
     io.write_text(out, text)
     return counts

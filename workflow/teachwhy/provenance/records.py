@@ -21,7 +21,7 @@ PHASES = {
     "data": ("generate_dataset", "generate_suite", "check_contamination"),
     "models": ("train_tokenizer", "pretrain", "train_stage"),
     "evals": ("sample_arm", "grade_suite", "suite_validity"),
-    "paper": ("claim_verdict", "figure_data", "paper_numbers", "report_landing"),
+    "paper": ("claim_verdict", "claim_metrics", "figure_data", "paper_numbers", "report_landing"),
 }
 # Figure rules are named after their figure's file stem (fig04_..., msm_fig04_...).
 FIGURE_RULE = re.compile(r"^(msm_)?fig[0-9]{2}_")
