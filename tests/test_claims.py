@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -899,3 +900,27 @@ def test_numbers_and_landing_table(tmp_path):
 
     html = publish_parts(page, writer="html")["html_body"]
     assert "<table" in html and "c07_test" in html
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda f: f.pop("reference"), "figures.fig.reference: a tokens figure needs it"),
+        (lambda f: f.update(suites=[]), "figures.fig: a measure of 'chat_hhh' has no suites"),
+    ],
+)
+def test_each_figure_kind_checks_its_own_keys(tmp_path, edit, message):
+    from teachwhy.claims.figures import check_figures
+
+    figure = {
+        "kind": "tokens",
+        "title": "t",
+        "suites": ["blackmail"],
+        "points": [{"arm": "chat_hhh"}],
+        "reference": "chat_hhh",
+    }
+    check_figures(tmp_path / "claims.yaml", {"fig": figure})
+    edit(figure)
+    with pytest.raises(InputError, match=re.escape(message)) as err:
+        check_figures(tmp_path / "claims.yaml", {"fig": figure})
+    assert "claims.yaml" in str(err.value)

@@ -2,6 +2,7 @@
 import re
 
 from teachwhy import paths
+from teachwhy.claims.figures import figure_measures
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import suite_arms, suite_family
 from teachwhy.evaluate.sample import SAMPLING_KEYS
@@ -9,7 +10,6 @@ from teachwhy.generate.families import dataset_suites
 from teachwhy.scenarios.suites import load_suite
 from teachwhy.claims.manifest import (
     claim_measures,
-    figure_measures,
     metric_pairs,
     model_arms,
     validity_suites,

@@ -6,9 +6,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from teachwhy.claims.figures import check_figures, figure_measures
 from teachwhy.claims.manifest import (
     claim_measures,
-    figure_measures,
     load_claims,
     metric_pairs,
     model_arms,
@@ -293,6 +293,7 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
     check_budgets(config, probes, source)
     check_arms(config, probes, source)
     manifest = load_claims(project_path(config["claims_manifest"]))
+    check_figures(project_path(config["claims_manifest"]), manifest["figures"])
     for claim_id in config["claims"]:
         if claim_id not in manifest["claims"]:
             raise InputError(

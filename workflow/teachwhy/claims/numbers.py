@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from teachwhy import io
+from teachwhy.claims.statistics import STATISTICS
 
 SIDE_FIELDS = (
     "arm", "rate", "ci95", "k", "n", "per_seed", "can_act", "well_formed", "truncated",
@@ -55,11 +56,7 @@ def write_numbers(
 
 
 def _fmt(value: float | None, kind: str) -> str:
-    if value is None:
-        return "undefined"
-    if kind in ("rate", "rate_difference"):
-        return f"{100 * value:+.1f} pp" if kind == "rate_difference" else f"{100 * value:.1f}%"
-    return f"{value:.2f}"
+    return "undefined" if value is None else STATISTICS[kind].shown(value)
 
 
 def claims_table(numbers: dict[str, Any]) -> list[dict[str, str]]:

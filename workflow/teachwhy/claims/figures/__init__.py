@@ -24,6 +24,7 @@ from teachwhy.claims.figures.curves import CURVES
 from teachwhy.claims.figures.marks import figure_marks, marked_labels, side_failures
 from teachwhy.claims.figures.scatter import SCATTER
 from teachwhy.claims.figures.tokens import TOKENS, pareto_front
+from teachwhy.errors import InputError
 from teachwhy.schemas import project_path
 
 KINDS: dict[str, FigureKind] = {k.name: k for k in (BARS, TOKENS, SCATTER, CURVES)}
@@ -33,14 +34,36 @@ __all__ = [
     "FigureKind",
     "build_figure",
     "build_figure_data",
+    "check_figures",
     "draw",
     "figure_data",
     "figure_marks",
+    "figure_measures",
     "paper_rates",
     "pareto_front",
     "render_caption",
     "side_failures",
 ]
+
+
+def figure_measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every resolved measure a figure plots (curves read model folders, not measures)."""
+    return KINDS[figure["kind"]].measures(figure)
+
+
+def check_figures(path: str | Path, figures: dict[str, dict[str, Any]]) -> None:
+    """Each figure of the claims manifest at ``path`` sets what its kind needs, and measures
+    with suites; errors name the file and key."""
+    for name, figure in figures.items():
+        kind = KINDS[figure["kind"]]
+        for key in kind.required:
+            if key not in figure:
+                raise InputError(path, f"figures.{name}.{key}: a {kind.name} figure needs it")
+        for measure in figure_measures(figure):
+            if measure["source"] == "metrics" and not measure["suites"]:
+                raise InputError(
+                    path, f"figures.{name}: a measure of '{measure['arm']}' has no suites"
+                )
 
 
 def figure_data(

@@ -98,4 +98,16 @@ def caption(figure: dict[str, Any], rows: list[Row]) -> str:
     return render(CAPTION, figure=figure, rows=rows)
 
 
-BARS = FigureKind("bars", data=data, draw=draw, caption=caption, plotted=plotted)
+def measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    return [resolve(figure, bar) for bar in figure["bars"]]
+
+
+BARS = FigureKind(
+    "bars",
+    data=data,
+    draw=draw,
+    caption=caption,
+    plotted=plotted,
+    measures=measures,
+    required=("bars",),
+)

@@ -49,13 +49,17 @@ class FigureKind:
     """A figure kind: ``data`` (figure, sources) -> the rows it plots; ``draw`` (axes, figure,
     rows, style, marked: one flag per row) draws them; ``caption`` (figure, rows) -> the
     caption's text between its title and its claims; ``plotted`` (figure, rows) -> each row's
-    label and measures, which the validity marks match against the claims' sides."""
+    label and measures, which the validity marks match against the claims' sides;
+    ``measures`` (figure) -> every resolved measure it reads (its rule's inputs); ``required``:
+    the manifest keys a figure of the kind must set."""
 
     name: str
     data: Callable[[dict[str, Any], Sources], list[Row]]
     draw: Callable[[Any, dict[str, Any], list[Row], dict[str, Any], list[bool]], None]
     caption: Callable[[dict[str, Any], list[Row]], str]
     plotted: Callable[[dict[str, Any], list[Row]], Plotted]
+    measures: Callable[[dict[str, Any]], list[dict[str, Any]]]
+    required: tuple[str, ...]
 
 
 def paper_rates(claims: list[dict[str, Any]]) -> dict[str, float]:

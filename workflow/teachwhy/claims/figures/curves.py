@@ -101,4 +101,17 @@ def caption(figure: dict[str, Any], rows: list[Row]) -> str:
     return render(CAPTION, figure=figure, curves=curves)
 
 
-CURVES = FigureKind("curves", data=data, draw=draw, caption=caption, plotted=plotted)
+def measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    """Curves read each arm's model folders (its RL curve), not metrics."""
+    return [resolve(figure, {"source": "rl_curve"}, arm) for arm in figure["arms"]]
+
+
+CURVES = FigureKind(
+    "curves",
+    data=data,
+    draw=draw,
+    caption=caption,
+    plotted=plotted,
+    measures=measures,
+    required=("arms",),
+)

@@ -75,4 +75,16 @@ def caption(figure: dict[str, Any], rows: list[Row]) -> str:
     return render(CAPTION, figure=figure, rows=rows)
 
 
-SCATTER = FigureKind("scatter", data=data, draw=draw, caption=caption, plotted=plotted)
+def measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    return [resolve(figure, figure[axis], arm) for axis in ("x", "y") for arm in figure["arms"]]
+
+
+SCATTER = FigureKind(
+    "scatter",
+    data=data,
+    draw=draw,
+    caption=caption,
+    plotted=plotted,
+    measures=measures,
+    required=("arms", "x", "y"),
+)

@@ -109,4 +109,17 @@ def caption(figure: dict[str, Any], rows: list[Row]) -> str:
     return render(CAPTION, figure=figure, rows=rows)
 
 
-TOKENS = FigureKind("tokens", data=data, draw=draw, caption=caption, plotted=plotted)
+def measures(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    arms = [p["arm"] for p in figure["points"]] + [figure["reference"]]
+    return [resolve(figure, {}, arm) for arm in arms]
+
+
+TOKENS = FigureKind(
+    "tokens",
+    data=data,
+    draw=draw,
+    caption=caption,
+    plotted=plotted,
+    measures=measures,
+    required=("points", "reference"),
+)

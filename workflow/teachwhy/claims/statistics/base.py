@@ -45,7 +45,7 @@ class Statistic:
     function (vectorised over draws), the roles whose training tokens it reads, how it gets its
     point value and interval (``estimator``: the paired bootstrap unless it says otherwise), and
     which sides a claim of it reads (``side_keys``, ``gather``: one per role unless it says
-    otherwise)."""
+    otherwise), and how the claims table writes its values (``shown``)."""
 
     name: str
     roles: tuple[str, ...]
@@ -55,6 +55,8 @@ class Statistic:
     estimator: Estimator = bootstrap.estimate
     gather: Gather = by_role
     side_keys: SideKeys = one_side_per_role
+    # How the claims table writes a value of it (a ratio or correlation: two decimals).
+    shown: Callable[[float], str] = "{:.2f}".format
 
     def __call__(self, rates: Rates, tokens: dict[str, float] | None = None) -> np.ndarray:
         args = [rates[r] for r in self.roles]

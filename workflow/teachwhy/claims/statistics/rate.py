@@ -34,4 +34,8 @@ def wilson(
     }
 
 
-RATE = Statistic("rate", ("value",), (0.0, 1.0), rate, estimator=wilson)
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+RATE = Statistic("rate", ("value",), (0.0, 1.0), rate, estimator=wilson, shown=percent)

@@ -11,6 +11,14 @@ def rate_difference(baseline: np.ndarray, treatment: np.ndarray) -> np.ndarray:
     return treatment - baseline
 
 
+def percentage_points(value: float) -> str:
+    return f"{100 * value:+.1f} pp"
+
+
 RATE_DIFFERENCE = Statistic(
-    "rate_difference", ("baseline", "treatment"), (-1.0, 1.0), rate_difference
+    "rate_difference",
+    ("baseline", "treatment"),
+    (-1.0, 1.0),
+    rate_difference,
+    shown=percentage_points,
 )
