@@ -32,7 +32,7 @@ CLAIMS = check_config(config, source="config")
 
 
 # The landing page carries the claims table once `snakemake paper` has rendered it.
-report: paths.landing() if Path(paths.landing()).is_file() else "report/workflow.rst"
+report: paths.landing() if Path(paths.landing()).is_file() else paths.LANDING_FALLBACK
 
 
 # On a SLURM cluster, stop before the first job where the run would otherwise wait forever: a

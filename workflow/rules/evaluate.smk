@@ -56,7 +56,7 @@ rule suite_validity:
     output:
         validity=paths.validity("{world}"),
         table=report(
-            paths.validity("{world}").replace(".json", ".html"),
+            paths.validity_table("{world}"),
             caption="../../report/validity.rst",
             category="Suite validity",
         ),

@@ -25,7 +25,7 @@ rule paper_numbers:
 rule report_landing:
     input:
         numbers=paths.numbers(),
-        template="report/workflow.rst.jinja",
+        template=paths.LANDING_TEMPLATE,
     output:
         landing=paths.landing(),
     params:

@@ -6,6 +6,10 @@ RESULTS = "results"
 # Input data files the DAG reads (config/), beside the results it writes.
 SUITES = "config/suites"
 DELIBERATION_STYLES = "config/deliberation.yaml"
+# The report's templates: the landing page (claims table), and its stand-in before any claim
+# is decided.
+LANDING_TEMPLATE = "report/workflow.rst.jinja"
+LANDING_FALLBACK = "report/workflow.rst"
 
 
 def suite_file(family: str) -> str:
@@ -58,6 +62,11 @@ def metrics(world: str, model: str, suite: str) -> str:
 
 def validity(world: str) -> str:
     return f"{RESULTS}/evals/{world}/validity.json"
+
+
+def validity_table(world: str) -> str:
+    """The suite validity table as the report shows it."""
+    return f"{RESULTS}/evals/{world}/validity.html"
 
 
 def claim(claim_id: str) -> str:
