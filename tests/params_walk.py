@@ -2,9 +2,9 @@
 that ``snakemake -n`` reruns with the jobs that read the key.
 
 Which jobs read a key is written down here, rule by rule (:func:`reads`), from the rules'
-``params``: the scripts hand the package only their rule's params and inputs
-(tests/test_secrets.py and tests/test_params.py keep it so), so a job reads a config key
-exactly when its params carry it. A job that reruns because a job upstream of it reruns is
+``params``: the scripts hand the package only their rule's params and inputs, and nothing in
+the package reads the job's config (tests/test_config.py keeps both so), so a job reads a
+config key exactly when its params carry it. A job that reruns because a job upstream of it reruns is
 listed by Snakemake with the reason "updated input files" and is expected too; any other
 rerun is a failure.
 """
@@ -25,7 +25,7 @@ import yaml
 
 from teachwhy import paths
 from teachwhy.config import load_config
-from teachwhy.evaluate.sample import SAMPLING_KEYS
+from teachwhy.evaluate.limits import SAMPLING_KEYS, SUITE_SAMPLING_KEYS
 from teachwhy.schemas import apply_defaults, load_schema
 from teachwhy.train.recipes import training_plan
 
@@ -175,7 +175,7 @@ def reads(job: Job, key: str, config: dict[str, Any], changed: dict[str, Any]) -
         return under(
             "seed",
             *(f"evaluate.{k}" for k in SAMPLING_KEYS),
-            *(f"evaluate.suites.{s}" for s in suites),
+            *(f"evaluate.suites.{s}.{k}" for s in suites for k in SUITE_SAMPLING_KEYS),
         )
     # The validity, claim and figure-data jobs name each arm's seeds (its runs).
     if rule == "suite_validity":
@@ -317,7 +317,9 @@ def checkpoint_params(config: dict[str, Any], name: str) -> dict[str, Any] | Non
         "model": config["model"],
         "seed": config["seed"],
         "scratch": config["training"]["scratch"],
-        "processes": config["training"]["processes"],
+        "world": config["world"],
+        # GRPO runs in one process, so an RL stage is not given training.processes.
+        "processes": 1 if plan[name].kind == "rl" else config["training"]["processes"],
         "description": config["arms"].get(name, {}).get("description"),
     }
 

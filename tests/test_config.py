@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import subprocess
@@ -275,11 +276,31 @@ def test_check_config_names_a_file_that_is_not_utf8(tmp_path):
     assert "Traceback" not in run.stderr
 
 
+# What a script may take from its job: the rule's declarations, never the job's config.
+JOB_FIELDS = {"params", "input", "output", "wildcards", "threads", "log", "rule"}
+
+
 def test_scripts_pass_their_rule_params_never_the_whole_config():
-    """A job reads what its rule declares, so a changed value reruns exactly its readers."""
+    """A job reads what its rule declares, so a changed value reruns exactly its readers: a
+    script hands the package only its job's declared fields, and no package code reads a
+    job's config."""
     scripts = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
     assert scripts
-    offenders = [
-        s.name for s in scripts if re.search(r"\b(smk|snakemake)\.config\b", s.read_text())
+    offenders = []
+    for script in scripts:
+        tree = ast.parse(script.read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("smk", "snakemake")
+                and node.attr not in JOB_FIELDS
+            ):
+                offenders.append(f"{script.name}:{node.lineno} smk.{node.attr}")
+    package = sorted((ROOT / "workflow" / "teachwhy").rglob("*.py"))
+    offenders += [
+        f"{p.relative_to(ROOT)}: reads the job's config"
+        for p in package
+        if re.search(r"\b(smk|snakemake|job)\.config\b", p.read_text())
     ]
     assert offenders == []

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "workflow" / "teachwhy"
 
 # Lower layers first. A unit may import its own modules and any unit of a lower layer.
 LAYERS: list[set[str]] = [
-    {"errors", "paths", "seeds", "runtime"},  # core: no project imports but errors
+    {"errors", "paths", "seeds", "runtime"},  # core: no project imports at all
     {"io", "schemas"},
     {"records", "provenance", "scenarios", "models"},  # shared by every stage
     {"steps", "generate"},

@@ -12,7 +12,7 @@ rule claim_verdict:
     params:
         claim=lambda wildcards: CLAIMS["claims"][wildcards.claim_id],
         runs=lambda wildcards: claim_runs(wildcards.claim_id),
-        bootstrap=config["bootstrap"],
+        resamples=config["bootstrap"]["resamples"],
         seed=config["seed"],
         validity=config["evaluate"]["validity"],
     threads: job_threads(config, "light")
@@ -79,6 +79,7 @@ for figure_id in FIGURE_IDS:
         input:
             data=paths.plot_data(figure_id),
             claims=figure_claims(figure_id),
+            caption_template=paths.FIGURE_CAPTION_TEMPLATE,
         output:
             pdf=paths.figure(figure_id, "pdf"),
             png=report(

@@ -5,7 +5,7 @@ from teachwhy import paths
 from teachwhy.claims.figures import figure_measures
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import suite_arms, suite_family
-from teachwhy.evaluate.sample import SAMPLING_KEYS
+from teachwhy.evaluate.limits import SAMPLING_KEYS, SUITE_SAMPLING_KEYS
 from teachwhy.generate.families import dataset_suites
 from teachwhy.scenarios.suites import load_suite
 from teachwhy.claims.manifest import (
@@ -75,9 +75,10 @@ def checkpoint_inputs(wildcards):
     elif config["model"]["backend"] == "toy":
         inputs["parent"] = paths.model(WORLD, "base")
     if spec.kind == "rl":
-        inputs["curve_prompts"] = paths.suite_prompts(
-            WORLD, spec.stage["hyperparameters"]["curve_suite"]
-        )
+        curve_suite = spec.stage["hyperparameters"]["curve_suite"]
+        inputs["curve_prompts"] = paths.suite_prompts(WORLD, curve_suite)
+        # The curve grades its samples by the suite's family file.
+        inputs["curve_suite"] = paths.suite_file(suite_family(config, curve_suite))
     return inputs
 
 

@@ -1,7 +1,7 @@
 # Stage 4: sample every arm on every suite, grade the transcripts, compute rates.
 
 
-# Batched temperature sampling of one trained model (`{model}`: an arm's run, or the base) on
+# Batched temperature sampling of one trained model (`{model}`: an arm's run, `<arm>.seed<i>`) on
 # every suite it is evaluated on, one row per sample. One job per model, not per suite: each
 # job pays about 8 s of imports and model loading, which per suite was a third of the DAG's
 # sampling time.
@@ -13,7 +13,10 @@ rule sample_arm:
         samples=directory(paths.model_samples("{world}", "{model}")),
     params:
         sampling={k: config["evaluate"][k] for k in SAMPLING_KEYS},
-        suites=lambda wildcards: {s: config["evaluate"]["suites"][s] for s in run_suites(wildcards.model)},
+        suites=lambda wildcards: {
+            s: {k: v for k, v in config["evaluate"]["suites"][s].items() if k in SUITE_SAMPLING_KEYS}
+            for s in run_suites(wildcards.model)
+        },
         seed=config["seed"],
     threads: job_threads(config, "sample")
     resources:

@@ -15,7 +15,10 @@ rule train_stage:
         seed=config["seed"],
         world=config["world"],
         scratch=config["training"]["scratch"],
-        processes=config["training"]["processes"],
+        # An RL stage runs in one process (GRPO is not launched data-parallel).
+        processes=lambda wildcards: 1
+        if CHECKPOINTS[wildcards.checkpoint].kind == "rl"
+        else config["training"]["processes"],
         # The model card's description: the arm's own for its final checkpoint of replicate 0.
         description=lambda wildcards: config["arms"]
         .get(wildcards.checkpoint, {})

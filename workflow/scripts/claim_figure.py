@@ -18,5 +18,6 @@ run(
         out.pdf,
         out.png,
         out.caption,
+        smk.input.caption_template,
     ),
 )

@@ -19,7 +19,7 @@ run(
         metrics,
         models,
         smk.params.seed,
-        smk.params.bootstrap["resamples"],
+        smk.params.resamples,
         smk.output.claim,
         validity,
         smk.params.validity,

@@ -8,7 +8,8 @@ from teachwhy.train.stages import train_checkpoint
 smk = snakemake  # noqa: F821
 p = smk.params
 inputs = dict(smk.input.items())
-datasets = {k: v for k, v in inputs.items() if k not in ("parent", "held_out", "curve_prompts")}
+not_data = ("parent", "held_out", "curve_prompts", "curve_suite")
+datasets = {k: v for k, v in inputs.items() if k not in not_data}
 run(
     smk,
     lambda: train_checkpoint(

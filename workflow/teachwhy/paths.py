@@ -10,6 +10,7 @@ DELIBERATION_STYLES = "config/deliberation.yaml"
 # is decided.
 LANDING_TEMPLATE = "report/workflow.rst.jinja"
 LANDING_FALLBACK = "report/workflow.rst"
+FIGURE_CAPTION_TEMPLATE = "report/claim_figure.rst.jinja"
 
 
 def suite_file(family: str) -> str:

@@ -96,11 +96,12 @@ def _check_claim(path: Path, where: str, claim: dict[str, Any]) -> None:
             f"{where}.sides: a {claim['statistic']} claim names exactly {list(need)}, "
             f"not {sorted(claim['sides'])}",
         )
-    if claim["statistic"] == "correlation":
+    if statistic.over_arms:
+        name = claim["statistic"]
         if "arms" not in claim:
-            raise InputError(path, f"{where}.arms: a correlation needs the arms it runs over")
-        if "tokens" in claim:
-            raise InputError(path, f"{where}.tokens: a correlation reads no tokens")
+            raise InputError(path, f"{where}.arms: a {name} needs the arms it runs over")
+        if "tokens" in claim and not statistic.token_roles:
+            raise InputError(path, f"{where}.tokens: a {name} reads no tokens")
     tokens = claim.get("tokens", {})
     for role in tokens:
         if role not in need:

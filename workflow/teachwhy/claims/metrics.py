@@ -1,11 +1,12 @@
 """The DVC metrics: one small file per claim with its statistic, 95% interval and verdict.
 
-Written by the ``claim_metrics`` rule from each claim's record. ``dvc metrics show`` prints one row per metrics file and one column per (flattened) key, in
-alphabetical order, so each claim gets a file of four flat keys whose sorted order reads as
-the table should: ``estimate``, ``lower95``, ``upper95``, ``verdict``. Numbers are what
-``dvc metrics diff`` subtracts across commits; the verdict is a string, which both commands
-print as it is (``diff`` shows old and new). An undefined statistic or edge is ``null``,
-which DVC prints as ``-``. The rich claim records and\nnumbers.json stay ordinary outputs.
+Written by the ``claim_metrics`` rule from each claim's record. ``dvc metrics show`` prints
+one row per metrics file and one column per (flattened) key, in alphabetical order, so each
+claim gets a file of four flat keys whose sorted order reads as the table should:
+``estimate``, ``lower95``, ``upper95``, ``verdict``. Numbers are what ``dvc metrics diff``
+subtracts across commits; the verdict is a string, which both commands print as it is
+(``diff`` shows old and new). An undefined statistic or edge is ``null``, which DVC prints as
+``-``. The rich claim records and numbers.json stay ordinary outputs.
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# The `evaluate` keys a sampling job reads (its rule's params): the rest of `evaluate` (suites,
+# validity) belongs to other jobs, and a change to it must not resample anything.
+SAMPLING_KEYS = ("temperature", "top_p", "batch_size", "max_new_tokens", "response_limit")
+# The keys of a suite's own entry (evaluate.suites.<suite>) that sampling reads.
+SUITE_SAMPLING_KEYS = ("samples_per_prompt", "max_new_tokens")
+
+
 DEFAULT_RULE = {"quantile": "p99", "slack": 16, "ceiling": 512}
 
 

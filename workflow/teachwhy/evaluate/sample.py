@@ -17,9 +17,6 @@ from teachwhy.records import read_eval_prompts
 from teachwhy.runtime import set_threads
 from teachwhy.seeds import derive_seed
 
-# The `evaluate` keys a sampling job reads (its rule's params): the rest of `evaluate` (suites,
-# validity) belongs to other jobs, and a change to it must not resample anything.
-SAMPLING_KEYS = ("temperature", "top_p", "batch_size", "max_new_tokens", "response_limit")
 # Prompt fields a sample row does not repeat (the row has its own id; the prompt is hashed).
 PROMPT_ONLY = {"id", "messages", "seed", "tokens"}
 

@@ -110,8 +110,9 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
         "inputs": [hash_path(p) for p in smk.input],
         "outputs": [hash_path(p) for p in smk.output],
         "params": redact({k: v for k, v in smk.params.items()}),
-        "seed": smk.config.get("seed"),
-        "world": smk.config.get("world"),
+        # What the job was given, not the whole config: a job without a seed param has none.
+        "seed": dict(smk.params.items()).get("seed"),
+        "world": dict(smk.wildcards.items()).get("world", dict(smk.params.items()).get("world")),
         "tools": tools,
         "code_version": code_version(),
         "packages": package_versions(),

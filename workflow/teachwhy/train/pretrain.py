@@ -39,7 +39,8 @@ def pretrain(
     scratch: str | None,
     threads: int,
 ) -> dict:
-    """Train the base model (``model``) on the corpus as ``pretrain`` says; save it to ``out``.
+    """Train the base model (config ``model``: ``model_cfg``) on the corpus as config
+    ``pretrain`` (``pretrain_cfg``) says; save it to ``out``.
     ``seed`` is the config seed, ``scratch`` the configured ``training.scratch``."""
     cfg = pretrain_cfg
     seed = derive_seed(seed, "pretrain")

@@ -176,7 +176,7 @@ def train_checkpoint(
         "checkpoint_key": spec["key"],
         "world": world,
         "backend": backend,
-        "description": description or shared_description(spec),
+        "description": shared_description(spec) if description is None else description,
         "base": parent_dir or base,
         "parent": spec["parent"],
         "kind": kind,

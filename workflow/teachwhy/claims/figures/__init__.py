@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from teachwhy import io
+from teachwhy import io, paths
 from teachwhy.claims.figures.bars import BARS
 from teachwhy.claims.figures.common import FigureKind, Sources, paper_rates, render
 from teachwhy.claims.figures.curves import CURVES
@@ -114,14 +114,18 @@ def draw(
 
 
 def render_caption(
-    figure_id: str, figure: dict[str, Any], data: dict[str, Any], claims: list[dict[str, Any]]
+    figure_id: str,
+    figure: dict[str, Any],
+    data: dict[str, Any],
+    claims: list[dict[str, Any]],
+    template: str | Path = paths.FIGURE_CAPTION_TEMPLATE,
 ) -> str:
     """The report caption: what is plotted, each plotted number, each marked side with why it
     fails a validity rule, and each claim's verdict."""
     kind = KINDS[data["kind"]]
     marks = figure_marks(kind, figure, data["rows"], claims)
     return render(
-        project_path("report/claim_figure.rst.jinja").read_text(encoding="utf-8"),
+        project_path(template).read_text(encoding="utf-8"),
         figure_id=figure_id,
         figure=figure,
         body=kind.caption(figure, data["rows"]),
@@ -156,6 +160,7 @@ def build_figure(
     pdf: str,
     png: str,
     caption: str,
+    caption_template: str | Path = paths.FIGURE_CAPTION_TEMPLATE,
 ) -> dict[str, Any]:
     """Rule body of a figure's plot job: PDF, PNG and the report caption, each side that fails
     a validity rule of the figure's claim records marked."""
@@ -163,5 +168,5 @@ def build_figure(
     claims = [io.read_json(p) for p in claim_paths]
     marks = figure_marks(KINDS[data["kind"]], figure, data["rows"], claims)
     draw(figure, data, style, [pdf, png], [bool(m) for m in marks])
-    io.write_text(caption, render_caption(figure_id, figure, data, claims))
+    io.write_text(caption, render_caption(figure_id, figure, data, claims, caption_template))
     return {"rows": len(data["rows"])}

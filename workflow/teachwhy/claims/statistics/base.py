@@ -55,6 +55,8 @@ class Statistic:
     estimator: Estimator = bootstrap.estimate
     gather: Gather = by_role
     side_keys: SideKeys = one_side_per_role
+    # Whether a claim of it runs over a list of arms (``arms:``) rather than one arm per side.
+    over_arms: bool = False
     # How the claims table writes a value of it (a ratio or correlation: two decimals).
     shown: Callable[[float], str] = "{:.2f}".format
 

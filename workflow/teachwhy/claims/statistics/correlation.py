@@ -37,5 +37,11 @@ def over_arms(
 
 
 CORRELATION = Statistic(
-    "correlation", ("x", "y"), (-1.0, 1.0), correlation, gather=over_arms, side_keys=per_arm
+    "correlation",
+    ("x", "y"),
+    (-1.0, 1.0),
+    correlation,
+    gather=over_arms,
+    side_keys=per_arm,
+    over_arms=True,
 )

@@ -47,11 +47,16 @@ DATASETS: dict[str, Generator] = {
 }
 
 
+# A family whose record count is not its config's ``records`` says how to count it.
+PLANNED_RECORDS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "pretrain_corpus": pretrain_corpus.planned_records,
+}
+
+
 def planned_records(name: str, cfg: dict[str, Any]) -> int | None:
     """How many records a dataset's config asks for; None for a token budget."""
-    if name == "pretrain_corpus":
-        return sum(cfg[key] for key in pretrain_corpus.PRETRAIN_COMPONENTS.values())
-    return cfg.get("records")
+    count = PLANNED_RECORDS.get(name)
+    return count(cfg) if count else cfg.get("records")
 
 
 def dataset_families(cfg: dict[str, Any]) -> list[str]:

@@ -71,6 +71,11 @@ PRETRAIN_COMPONENTS = {
 }
 
 
+def planned_records(cfg: dict[str, Any]) -> int:
+    """The corpus's records: the sum of its components' counts."""
+    return sum(cfg[key] for key in PRETRAIN_COMPONENTS.values())
+
+
 def pretrain_corpus(cfg: dict[str, Any], seed: int, ctx: Context) -> Iterator[Record]:
     """Generic text, fiction and agentic logs carrying the 'AI under threat acts badly' prior,
     spread evenly over the prior families (every honeypot family, so each is a real temptation
