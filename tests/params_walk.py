@@ -143,10 +143,13 @@ def overlay(config: dict[str, Any], path: str, new: Any) -> dict[str, Any]:
     return out
 
 
-def reads(job: Job, key: str, config: dict[str, Any], changed: dict[str, Any]) -> bool:
-    """Whether ``job`` reads config key ``key`` (``changed`` is the config with it changed):
-    its rule's params, written out. A training job reads its checkpoint's recipe spec
-    (teachwhy.train.recipes), which resolves stage settings against `training` defaults."""
+def reads(
+    job: Job, key: str, config: dict[str, Any], changed: dict[str, Any], plans: tuple[dict, dict]
+) -> bool:
+    """Whether ``job`` reads config key ``key`` (``changed`` is the config with it changed,
+    ``plans`` the training plans of both): its rule's params, written out. A training job
+    reads its checkpoint's recipe spec (teachwhy.train.recipes), which resolves stage settings
+    against `training` defaults."""
     wc, rule = job.wildcards, job.rule
 
     def under(*prefixes: str) -> bool:
@@ -163,8 +166,8 @@ def reads(job: Job, key: str, config: dict[str, Any], changed: dict[str, Any]) -
     if rule == "pretrain":
         return under("seed", "world", "model", "pretrain", "training.scratch")
     if rule == "train_stage":
-        after = checkpoint_params(changed, wc["checkpoint"])
-        return after is not None and checkpoint_params(config, wc["checkpoint"]) != after
+        after = checkpoint_params(changed, plans[1], wc["checkpoint"])
+        return after is not None and checkpoint_params(config, plans[0], wc["checkpoint"]) != after
     if rule == "sample_arm":
         arm = next(a for a in config["arms"] if wc["model"].split(".seed")[0] == a)
         suites = [
@@ -307,9 +310,9 @@ def descendants(jobs: list[Job], names: set[str]) -> set[str]:
     return out
 
 
-def checkpoint_params(config: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """What the train_stage rule passes a checkpoint's job; None when no such checkpoint."""
-    plan = training_plan(config)
+def checkpoint_params(config: dict[str, Any], plan: dict, name: str) -> dict[str, Any] | None:
+    """What the train_stage rule passes a checkpoint's job (``plan``: the config's training
+    plan); None when no such checkpoint."""
     if name not in plan:
         return None
     return {
@@ -337,12 +340,13 @@ def changed_config(config: dict[str, Any], key: str, new: Any) -> dict[str, Any]
 def expected(all_jobs: list[Job], outcome: Outcome, config: dict[str, Any]) -> tuple[set, set]:
     """(jobs that read the key, the model folders of the training jobs the change adds)."""
     changed = changed_config(config, outcome.key, outcome.changed)
+    plans = (training_plan(config), training_plan(changed))
     direct = {
         job.name
         for job in all_jobs
-        if job.rule not in PHASE_TARGETS and reads(job, outcome.key, config, changed)
+        if job.rule not in PHASE_TARGETS and reads(job, outcome.key, config, changed, plans)
     }
-    added = set(training_plan(changed)) - set(training_plan(config))
+    added = set(plans[1]) - set(plans[0])
     return direct, {paths.model(config["world"], name) for name in added}
 
 

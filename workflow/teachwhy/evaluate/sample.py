@@ -143,8 +143,6 @@ def sample_suites(
     batch_size, max_new_tokens, response_limit) and ``suite_specs`` the suites' own entries.
     Each suite reseeds from (seed, model, suite), so its samples do not depend on which other
     suites share the job."""
-    cfg = sampling
-    arm = model_name
     set_threads(threads)
     model, tok = load_for_inference(model_dir)
     model.eval()
@@ -153,21 +151,21 @@ def sample_suites(
     summary = {}
     for suite, (prompts_path, out) in suites.items():
         repeats = suite_specs[suite]["samples_per_prompt"]
-        floor = suite_specs[suite].get("max_new_tokens", cfg["max_new_tokens"])
-        limit = limit_record(floor, taught, cfg.get("response_limit"))
+        floor = suite_specs[suite].get("max_new_tokens", sampling["max_new_tokens"])
+        limit = limit_record(floor, taught, sampling.get("response_limit"))
         max_new_tokens = limit["max_new_tokens"]
         if limit["capped"]:
             print(
-                f"warning: {arm}/{suite}: training taught responses of {limit['taught']} tokens "
+                f"warning: {model_name}/{suite}: training taught responses of {limit['taught']} tokens "
                 f"({limit['quantile']}), above the ceiling's limit of {max_new_tokens}; samples "
                 "cut off there are counted as truncated",
                 file=sys.stderr,
             )
-        torch.manual_seed(derive_seed(seed, "sample", arm, suite))
+        torch.manual_seed(derive_seed(seed, "sample", model_name, suite))
         prompts = read_eval_prompts(prompts_path)
         start = time.time()
         rows, new_tokens = generate_rows(
-            model, tok, prompts, repeats, cfg, max_new_tokens, arm, suite
+            model, tok, prompts, repeats, sampling, max_new_tokens, model_name, suite
         )
         io.write_jsonl(out, rows)
         summary[suite] = {

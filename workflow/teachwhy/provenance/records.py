@@ -104,15 +104,16 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
     def stamp(t: float) -> str:
         return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
 
+    params = dict(smk.params.items())
     return {
         "rule": smk.rule,
         "wildcards": dict(smk.wildcards.items()),
         "inputs": [hash_path(p) for p in smk.input],
         "outputs": [hash_path(p) for p in smk.output],
-        "params": redact({k: v for k, v in smk.params.items()}),
+        "params": redact(params),
         # What the job was given, not the whole config: a job without a seed param has none.
-        "seed": dict(smk.params.items()).get("seed"),
-        "world": dict(smk.wildcards.items()).get("world", dict(smk.params.items()).get("world")),
+        "seed": params.get("seed"),
+        "world": dict(smk.wildcards.items()).get("world", params.get("world")),
         "tools": tools,
         "code_version": code_version(),
         "packages": package_versions(),

@@ -119,11 +119,14 @@ def render_caption(
     data: dict[str, Any],
     claims: list[dict[str, Any]],
     template: str | Path = paths.FIGURE_CAPTION_TEMPLATE,
+    marks: list[list[str]] | None = None,
 ) -> str:
     """The report caption: what is plotted, each plotted number, each marked side with why it
-    fails a validity rule, and each claim's verdict."""
+    fails a validity rule (``marks``, computed here unless the caller has them), and each
+    claim's verdict."""
     kind = KINDS[data["kind"]]
-    marks = figure_marks(kind, figure, data["rows"], claims)
+    if marks is None:
+        marks = figure_marks(kind, figure, data["rows"], claims)
     return render(
         project_path(template).read_text(encoding="utf-8"),
         figure_id=figure_id,
@@ -168,5 +171,6 @@ def build_figure(
     claims = [io.read_json(p) for p in claim_paths]
     marks = figure_marks(KINDS[data["kind"]], figure, data["rows"], claims)
     draw(figure, data, style, [pdf, png], [bool(m) for m in marks])
-    io.write_text(caption, render_caption(figure_id, figure, data, claims, caption_template))
+    text = render_caption(figure_id, figure, data, claims, caption_template, marks)
+    io.write_text(caption, text)
     return {"rows": len(data["rows"])}

@@ -64,7 +64,6 @@ class ResponseCache:
         return io.read_json(path) if path.is_file() else None
 
     def put(self, key: str, message: Message) -> None:
-        self.path(key).parent.mkdir(parents=True, exist_ok=True)
         io.write_json(self.path(key), message)
 
 
@@ -179,7 +178,8 @@ class Requester:
     """Answers for many requests, from the cache first, then from Claude.
 
     ``client`` is an ``anthropic.Anthropic``; ``on_max_tokens`` is ``retry`` (send once more,
-    then keep what came) or ``drop`` (no answer for that request; counted either way)."""
+    in a later batch on the batch path, and keep what comes last) or ``drop`` (no answer for
+    that request); cut-off answers are paid for and counted either way."""
 
     def __init__(
         self,
@@ -224,20 +224,24 @@ class Requester:
             self.counts.cache_hits += len(found)
         return found, todo
 
-    def _keep(self, key: str, message: Message, batch: bool) -> Message | None:
-        """Pay for an answer, cache it; None when it was cut off and is to be dropped."""
+    def _pay(self, key: str, message: Message, batch: bool) -> bool:
+        """Record an answer's cost and counts; whether it was cut off at max_tokens."""
         dollars = self.ledger.record(key, message, batch)
+        cut = message.get("stop_reason") == "max_tokens"
         with self._lock:
             self.counts.sent += 1
             self.counts.usd += dollars
             self.counts.models.add(message["model"])
-        if message.get("stop_reason") == "max_tokens":
+            self.counts.truncated += cut
+        return cut
+
+    def _settle(self, key: str, message: Message, cut: bool, last_try: bool) -> Message | None:
+        """Cache and return an answer; a cut-off one is dropped under ``drop`` and kept only
+        on its last try under ``retry``. None when there is no answer (yet)."""
+        if cut and (self.on_max_tokens == "drop" or not last_try):
             with self._lock:
-                self.counts.truncated += 1
-            if self.on_max_tokens == "drop":
-                with self._lock:
-                    self.counts.dropped += 1
-                return None
+                self.counts.dropped += self.on_max_tokens == "drop"
+            return None
         self.cache.put(key, message)
         return message
 
@@ -248,20 +252,20 @@ class Requester:
         at most ``concurrency`` in flight. A cut-off answer is retried once under ``retry``."""
         found, todo = self._cached(requests)
 
+        tries = 2 if self.on_max_tokens == "retry" else 1
+
         def one(item: tuple[str, tuple[Params, str]]) -> tuple[str, Message | None]:
             rid, (params, key) = item
-            for attempt in range(2 if self.on_max_tokens == "retry" else 1):
+            for attempt in range(tries):
                 worst = self.ledger.worst_case(params, batch=False)
                 self.ledger.reserve(worst)
                 try:
                     message = _message_dict(self.client.messages.create(**params))
                 finally:
                     self.ledger.release(worst)
-                kept = self._keep(key, message, batch=False)
-                if message.get("stop_reason") != "max_tokens" or attempt == 1:
-                    if kept is None and self.on_max_tokens == "retry":
-                        self.cache.put(key, message)  # the retry's answer, cut or not
-                        kept = message
+                cut = self._pay(key, message, batch=False)
+                kept = self._settle(key, message, cut, last_try=attempt == tries - 1)
+                if kept is not None or not cut or self.on_max_tokens == "drop":
                     return rid, kept
             return rid, None
 
@@ -291,7 +295,7 @@ class Requester:
         already created for the same requests (its id on disk) is polled, not created again;
         requests that errored or expired are resubmitted, up to ``rounds`` batches."""
         found, todo = self._cached(requests)
-        for _ in range(self.rounds):
+        for round_ in range(self.rounds):
             if not todo:
                 break
             ids = {params_key[1]: rid for rid, params_key in todo.items()}
@@ -319,9 +323,12 @@ class Requester:
                 if rid is None:
                     continue
                 if line.result.type == "succeeded":
-                    message = self._keep(line.custom_id, _message_dict(line.result.message), True)
-                    if message is not None:
-                        found[rid] = message
+                    message = _message_dict(line.result.message)
+                    cut = self._pay(line.custom_id, message, batch=True)
+                    last = round_ == self.rounds - 1
+                    kept = self._settle(line.custom_id, message, cut, last_try=last)
+                    if kept is not None:
+                        found[rid] = kept
                     elif self.on_max_tokens == "retry":
                         retry[rid] = todo[rid]
                 else:
