@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from teachwhy import paths
 from teachwhy.cluster import preflight
 from teachwhy.config import apply_replaced_keys, check_config
+from teachwhy.generate.claude.run import check_key_before_jobs
 
 min_version("9")
 
@@ -37,8 +38,11 @@ report: paths.landing() if Path(paths.landing()).is_file() else paths.LANDING_FA
 
 # On a SLURM cluster, stop before the first job where the run would otherwise wait forever: a
 # job status the executor cannot follow, or a request no node can satisfy (teachwhy.cluster).
+# The paper world: when requests must be sent and ANTHROPIC_API_KEY is unset, stop before any
+# job, naming the datasets that need it (a warm response cache needs no key).
 onstart:
     preflight(workflow)
+    check_key_before_jobs(config)
 
 
 include: "workflow/rules/common.smk"

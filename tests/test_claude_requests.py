@@ -37,7 +37,7 @@ def _requests(n: int, max_tokens: int = 64) -> dict:
 
 def _requester(api, tmp_path, budget=10.0, retries=2, **kw) -> Requester:
     client = anthropic.Anthropic(api_key="sk-test-fake", base_url=api.base_url, max_retries=retries)
-    ledger = Ledger(tmp_path / "ledger.jsonl", PRICES, budget, "difficult_advice")
+    ledger = Ledger(tmp_path / "ledger", PRICES, budget, "difficult_advice")
     return Requester(
         client, ResponseCache(tmp_path / "cache"), ledger, tmp_path / "state",
         poll_seconds=0.0, sleep=lambda s: None, **kw,
@@ -125,16 +125,18 @@ def test_the_budget_stops_before_a_request_that_could_cross_it_and_a_rerun_conti
         stopped = _requester(api, tmp_path, budget=0.0004, concurrency=1)
         with pytest.raises(BudgetExceeded, match=r"difficult_advice: .*budget of \$0\.00"):
             stopped.direct(_requests(6))
-        paid = len(api.billed)
-        assert 0 < paid < 6 and stopped.ledger.spent <= 0.0004
+        paid, spent = len(api.billed), stopped.ledger.spent
+        assert 0 < paid < 6 and spent <= 0.0004
         more = _requester(api, tmp_path, budget=1.0, concurrency=1)
         answers = more.direct(_requests(6))
     assert len(answers) == 6 and len(api.billed) == 6 and more.counts.cache_hits == paid
-    assert more.ledger.spent == pytest.approx(stopped.ledger.spent + more.counts.usd)
+    # One ledger for the run: both runs' spend, each answer once.
+    assert more.ledger.spent == pytest.approx(spent + more.counts.usd)
+    assert stopped.ledger.spent == more.ledger.spent
 
 
 def test_requests_in_flight_hold_their_share_of_the_budget(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.jsonl", PRICES, 1.0, "chat_hhh")
+    ledger = Ledger(tmp_path / "ledger", PRICES, 1.0, "chat_hhh")
     ledger.reserve(0.6)
     with pytest.raises(BudgetExceeded, match=r"\$0\.6000 in flight"):
         ledger.reserve(0.5)
@@ -143,4 +145,4 @@ def test_requests_in_flight_hold_their_share_of_the_budget(tmp_path):
     message = {"model": MODEL, "usage": {"input_tokens": 100_000, "output_tokens": 20_000}}
     assert ledger.record("k", message, batch=True) == pytest.approx(0.1)  # half price
     # The ledger is read back on the next run: spend carries over.
-    assert Ledger(tmp_path / "ledger.jsonl", PRICES, 1.0, "chat_hhh").spent == pytest.approx(0.1)
+    assert Ledger(tmp_path / "ledger", PRICES, 1.0, "chat_hhh").spent == pytest.approx(0.1)

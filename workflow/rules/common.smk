@@ -6,6 +6,9 @@ from teachwhy.claims.figures import figure_measures
 from teachwhy.cluster import job_resources, job_threads
 from teachwhy.config import suite_arms, suite_family
 from teachwhy.evaluate.limits import SAMPLING_KEYS, SUITE_SAMPLING_KEYS
+from teachwhy.generate.claude import run as claude_run
+from teachwhy.generate.claude.pipelines import STEPS, DATASET_PLANS, dataset_steps, step_owner
+from teachwhy.generate.claude.prompts import template_path
 from teachwhy.generate.families import dataset_suites
 from teachwhy.scenarios.suites import load_suite
 from teachwhy.claims.manifest import (
@@ -27,6 +30,21 @@ CHECKPOINTS = training_plan(config)
 RUNS = {arm: arm_runs(config, arm) for arm in ARMS}
 FIGURE_IDS = sorted({CLAIMS["claims"][c]["figure"] for c in CLAIM_IDS})
 CLAIMS_MANIFEST = config["claims_manifest"]
+# Where each dataset comes from: the toy world's procedural generators, Claude (paper world),
+# or a hub at a pinned commit.
+GENERATED_DATASETS = claude_run.generated_datasets(config)
+HUB_DATASETS = [d for d, s in config["datasets"].items() if s.get("source") == "hub"]
+PROCEDURAL_DATASETS = [d for d in DATASETS if d not in GENERATED_DATASETS + HUB_DATASETS]
+STEP_IDS = sorted({s for d in GENERATED_DATASETS for s in dataset_steps(d)})
+# The generation settings that decide a step's output are its params (styles and markers are
+# input files); how requests are sent and capped travels as resources, which never rerun a job:
+# raising the budget after a stop reruns only the steps that stopped.
+GENERATION_KEYS = ("cache", "prices", "on_max_tokens")
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly these names (nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) or "^$"
 
 
 wildcard_constraints:
@@ -45,6 +63,37 @@ CONSTITUTION = config["constitution"]
 def suite_family_file(wildcards):
     """The family file a configured eval suite renders from."""
     return paths.suite_file(suite_family(config, wildcards.suite))
+
+
+def step_inputs(wildcards):
+    """A step's template, its parents' items and manifests, the price table and the shared
+    files it reads (named as the job passes them on)."""
+    step = STEPS[wildcards.step_id]
+    inputs = {"template": template_path(step.prompt), "prices": config["generation"]["prices"]}
+    files = claude_run.shared_files(config)
+    inputs.update({f"shared_{name}": files[name] for name in step.shared})
+    for parent in step.parents:
+        inputs[f"items_{parent}"] = claude_run.step_items_path(WORLD, parent)
+        inputs[f"manifest_{parent}"] = claude_run.step_manifest_path(WORLD, parent)
+    return inputs
+
+
+def claude_dataset_inputs(wildcards):
+    """The items of the steps a Claude-written dataset is built from, and the manifests of every
+    step it needs (its provenance sums them)."""
+    inputs = {}
+    for step_id in DATASET_PLANS[wildcards.dataset].steps:
+        inputs[f"items_{step_id}"] = claude_run.step_items_path(WORLD, step_id)
+    for step_id in dataset_steps(wildcards.dataset):
+        inputs[f"manifest_{step_id}"] = claude_run.step_manifest_path(WORLD, step_id)
+    return inputs
+
+
+def contamination_markers():
+    """The eval markers the paper world checks its data against (none in the toy world)."""
+    if WORLD != "paper":
+        return []
+    return claude_run.load_markers(config["generation"]["markers"])
 
 
 def dataset_sources(wildcards):

@@ -10,5 +10,11 @@ datasets = {p.rsplit("/", 1)[-1].removesuffix(".jsonl"): p for p in smk.input.da
 suites = {p.rsplit("/", 1)[-1].removesuffix(".jsonl"): p for p in smk.input.suites}
 run(
     smk,
-    lambda: write_report(datasets, suites, smk.output.report, **smk.params.contamination),
+    lambda: write_report(
+        datasets,
+        suites,
+        smk.output.report,
+        **smk.params.contamination,
+        markers=smk.params.get("markers"),
+    ),
 )

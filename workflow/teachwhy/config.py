@@ -16,6 +16,9 @@ from teachwhy.claims.manifest import (
 )
 from teachwhy.errors import InputError
 from teachwhy.evaluate.graders import check_suite
+from teachwhy.generate.claude.pipelines import DATASET_PLANS, STEPS, dataset_steps
+from teachwhy.generate.claude.prompts import load_prompt, template_path
+from teachwhy.generate.claude.run import generated_datasets, load_markers, load_prices
 from teachwhy.generate.constitution import load as load_constitution
 from teachwhy.generate.families import (
     DATASETS,
@@ -38,12 +41,20 @@ def apply_replaced_keys(config: dict[str, Any], configfiles: list[str] | None) -
     """Give the last --configfile that sets a REPLACED_KEYS key the whole of that key."""
     import yaml
 
+    datasets = None
     for path in configfiles or []:
         with open(path, encoding="utf-8") as handle:
             overriding = yaml.safe_load(handle) or {}
         for key in REPLACED_KEYS:
             if key in overriding:
                 config[key] = overriding[key]
+        # The paper world's datasets replace the toy world's whole; files after it merge on.
+        if overriding.get("world") == "paper" and "datasets" in overriding:
+            datasets = overriding["datasets"]
+        elif datasets is not None and "datasets" in overriding:
+            datasets = merge_config(datasets, overriding["datasets"])
+    if datasets is not None:
+        config["datasets"] = datasets
 
 
 def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +69,9 @@ def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
     for key in REPLACED_KEYS:
         if key in override:
             out[key] = override[key]
+    # The paper world's datasets are another set (no pretraining corpus), not edits of the toy's.
+    if override.get("world") == "paper" and "datasets" in override:
+        out["datasets"] = override["datasets"]
     return out
 
 
@@ -100,6 +114,10 @@ class Probes:
         self._records: dict[str, list[dict[str, Any]]] = {}
 
     def __call__(self, name: str) -> list[dict[str, Any]]:
+        if is_external(self.config["datasets"][name]):
+            # Written by Claude or read from a hub: its format is known, its size only once it
+            # exists (the training job checks budgets against it).
+            return [{"format": external_format(name, self.config["datasets"][name]), "tokens": 0}]
         if name not in self._records:
             cfg = self.config["datasets"][name]
             probe = {**cfg, "tokens": 10**12} if "tokens" in cfg else cfg
@@ -131,6 +149,17 @@ def check_budgets(config: dict[str, Any], probes: Probes, source: str) -> None:
                 f"datasets.{name}.tokens: {cfg['tokens']} tokens would need more than "
                 f"{MAX_RECORDS} records of about {sum(sizes) // len(sizes)} tokens",
             )
+
+
+def is_external(spec: dict[str, Any]) -> bool:
+    """Whether a dataset is written by Claude or read from a hub (the paper world)."""
+    return "generator" in spec or "source" in spec
+
+
+def external_format(name: str, spec: dict[str, Any]) -> str:
+    if spec.get("source") == "hub":
+        return "text" if "text" in spec["fields"] else "messages"
+    return DATASET_PLANS[name].format
 
 
 # Which record format each stage kind trains on (midtraining takes either: chats as text).
@@ -186,6 +215,8 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                     # The job checks that the two datasets are paired item by item.
                     dataset, budget = matched, budget["tokens"]
                     records = probes(dataset)
+                if is_external(datasets[dataset]):
+                    continue
                 size = dataset_size_estimate(config, records, dataset)
                 # Record-counted datasets are estimated; the job checks the exact size.
                 slack = 1.0 if "tokens" in datasets[dataset] else 1.1
@@ -209,13 +240,22 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
     model = config["model"]
     if model.get("backend", "toy") == "hf":
         # Deferred: the backends import torch, which a toy config never needs at DAG parse time.
-        from teachwhy.models.backends import check_hf_base, check_lora_targets
+        from teachwhy.models.backends import (
+            check_hf_base,
+            check_lora_targets,
+            looks_like_path,
+            offline,
+        )
 
         bases = {model["name_or_path"]: "model.name_or_path"}
         for arm, recipe in config["arms"].items():
             if recipe.get("base", "pretrained") != "pretrained":
                 bases[recipe["base"]] = f"arms.{arm}.base"
         for name, where in bases.items():
+            if config["world"] == "paper" and offline() and not looks_like_path(name):
+                # The paper world is planned here and run where the hub can be reached: its
+                # base is checked by the job that loads it, not at plan time.
+                continue
             hf_config = check_hf_base(name, model, f"{source}: {where}")
             if model.get("lora"):
                 check_lora_targets(
@@ -227,6 +267,52 @@ def check_arms(config: dict[str, Any], probes: Probes, source: str) -> None:
                 raise InputError(
                     source, f"arms.{arm}.base: the toy backend starts every arm from 'pretrained'"
                 )
+
+
+# A dataset whose steps build on another dataset's steps needs that dataset generated too.
+DERIVED_FROM = {
+    "honeypot_deliberation": "honeypot_actions",
+    "difficult_advice_no_rewrite": "difficult_advice",
+    "constitution_qa": "constitution_docs",
+}
+
+
+def check_paper_datasets(config: dict[str, Any], source: str) -> None:
+    """Before any job: every generated dataset's templates load and fill only what their step
+    gives, its shared inputs exist, every template's model has a price, and a derived dataset's
+    parent is generated too."""
+    datasets = config["datasets"]
+    generation = config["generation"]
+    generated = generated_datasets(config)
+    if not generated:
+        return
+    prices = load_prices(project_path(generation["prices"]))
+    load_markers(project_path(generation["markers"]))
+    styles = load_yaml(project_path(generation["styles"])) or {}
+    for name in generated:
+        parent = DERIVED_FROM.get(name)
+        if parent and datasets.get(parent, {}).get("generator") != "anthropic":
+            raise InputError(
+                source,
+                f"datasets.{name}: builds on the steps of '{parent}', which must be generated "
+                "by Claude in the same config (generator: anthropic)",
+            )
+        for step_id in dataset_steps(name):
+            prompt = load_prompt(project_path(template_path(STEPS[step_id].prompt)))
+            if prompt.model not in prices:
+                raise InputError(
+                    generation["prices"],
+                    f"models: no price for '{prompt.model}' (used by {template_path(STEPS[step_id].prompt)})",
+                )
+        if name == "honeypot_deliberation":
+            known = sorted(styles.get("styles") or {})
+            for style in datasets[name]["styles"]:
+                if style not in known:
+                    raise InputError(
+                        source,
+                        f"datasets.{name}.styles: unknown style '{style}' (in "
+                        f"{generation['styles']}: {known})",
+                    )
 
 
 def check_stage_hyperparameters(stage: dict[str, Any], where: str, source: str) -> None:
@@ -289,6 +375,8 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
             if load_suite(family).kind != "honeypot":
                 raise InputError(source, f"datasets.{name}: '{family}' is not a honeypot family")
     constitution = load_constitution(project_path(config["constitution"]))
+    if config["world"] == "paper":
+        check_paper_datasets(config, source)
     probes = Probes(config, constitution)
     check_budgets(config, probes, source)
     check_arms(config, probes, source)

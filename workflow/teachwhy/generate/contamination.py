@@ -202,14 +202,50 @@ class ContaminationError(TeachwhyError):
     """A training record shares a scenario instance with an eval prompt."""
 
 
+def marker_pattern(markers: list[str]) -> re.Pattern[str]:
+    """Any marker as a whole word or phrase, in any case, words split by any whitespace
+    (``NALA`` never matches ``canalarm``)."""
+    if not markers:
+        raise ValueError("no markers to match")
+    alternatives = sorted(
+        (r"\s+".join(re.escape(w) for w in m.split()) for m in markers), key=len, reverse=True
+    )
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(alternatives)})(?![A-Za-z0-9])", re.I)
+
+
+def marker_hits(datasets: dict[str, str | Path], markers: list[str]) -> tuple[int, list[str]]:
+    """(records checked, one line per record naming an eval marker): the agentic-misalignment
+    eval's own companies, people, projects and codes must never reach training data."""
+    pattern = marker_pattern(markers)
+    checked, hits = 0, []
+    for dataset, path in sorted(datasets.items()):
+        for record in io.read_jsonl(path):
+            checked += 1
+            found = sorted({m.group(0) for m in pattern.finditer(record_text(record))})
+            if found:
+                hits.append(f"{dataset}:{record['id']} names {', '.join(found)}")
+    return checked, hits
+
+
 def write_report(
     datasets: dict[str, str | Path],
     suites: dict[str, str | Path],
     out: str | Path,
     ngram: int,
     min_shared_entities: int,
+    markers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write the contamination report; raise naming the offending records when it is not clean."""
+    """Write the contamination report; raise naming the offending records when it is not clean.
+    ``markers`` (the paper world) are names no training record may contain."""
+    if markers:
+        checked, hits = marker_hits(datasets, markers)
+        if hits:
+            shown = "\n  ".join(hits[:20])
+            more = f"\n  ... and {len(hits) - 20} more" if len(hits) > 20 else ""
+            raise ContaminationError(
+                f"{len(hits)} training record(s) name the agentic-misalignment eval's own "
+                f"markers:\n  {shown}{more}"
+            )
     report = check(datasets, suites, ngram, min_shared_entities)
     if not report.clean:
         shown = "\n  ".join(str(h) for h in report.hits[:20])
@@ -218,7 +254,10 @@ def write_report(
             f"{len(report.hits)} training record(s) share an eval instance:\n  {shown}"
             + (f"\n  ... and {more} more" if more > 0 else "")
         )
-    io.write_json(out, report.as_json())
+    body = report.as_json()
+    if markers:
+        body["eval_markers"] = {"markers": len(markers), "records_checked": checked, "hits": 0}
+    io.write_json(out, body)
     return {
         "pairs": len(report.pairs),
         "records_checked": sum(p.records for p in report.pairs.values()),

@@ -18,7 +18,14 @@ from teachwhy.provenance import code_version, host, package_versions, scheduler
 PROVENANCE_ROOT = "results/provenance"
 # Rules grouped by the phase (DVC stage) whose folders their outputs live in.
 PHASES = {
-    "data": ("generate_dataset", "generate_suite", "check_contamination"),
+    "data": (
+        "generate_dataset",
+        "generate_step",
+        "claude_dataset",
+        "hub_dataset",
+        "generate_suite",
+        "check_contamination",
+    ),
     "models": ("train_tokenizer", "pretrain", "train_stage"),
     "evals": ("sample_arm", "grade_suite", "suite_validity"),
     "paper": ("claim_verdict", "claim_metrics", "figure_data", "paper_numbers", "report_landing"),
@@ -105,7 +112,7 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
         return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
 
     params = dict(smk.params.items())
-    return {
+    record = {
         "rule": smk.rule,
         "wildcards": dict(smk.wildcards.items()),
         "inputs": [hash_path(p) for p in smk.input],
@@ -126,3 +133,10 @@ def job_record(smk: Any, started: float, finished: float, tools: dict[str, str])
         "seconds": round(finished - started, 3),
         "log": list(smk.log),
     }
+    # How a paper-world step sent its requests (budget, API path, retries): resources, so a
+    # change reruns nothing, and recorded here, so the record still says what the job used.
+    resources = getattr(smk, "resources", None)
+    sending = {k: v for k, v in (resources.items() if resources else []) if k.startswith("claude_")}
+    if sending:
+        record["sending"] = redact(sending)
+    return record

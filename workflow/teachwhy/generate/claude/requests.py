@@ -13,11 +13,16 @@ retry-after, 5xx, timeouts, dropped connections) do the rest.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import inspect
 import json
+import os
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,24 +97,98 @@ class Prices:
 
 
 def estimate_input_tokens(params: Params) -> int:
-    """A generous estimate of a request's input tokens (about four characters a token)."""
+    """A generous estimate of a request's input tokens (a token per three characters of its
+    JSON, where text averages about four), for the worst case a request is reserved at."""
     return len(json.dumps({k: params.get(k) for k in ("system", "messages")})) // 3 + 1
 
 
 class Ledger:
-    """Spend, one JSON line per paid answer (appended as it arrives), against a hard cap."""
+    """Spend against a hard cap, shared by every generation job of a run.
+
+    Each job appends one JSON line per paid answer to its own file in ``root`` as the answer
+    arrives; spent is the sum over all files. A request about to be sent reserves its worst
+    case under a file lock, and the reservation is visible to the other jobs (a file per
+    process, ignored once that process is gone), so jobs running side by side cannot cross
+    ``budget_usd`` together. A batch answer is recorded once per (batch, request), so a rerun
+    that reads a batch's results again does not count them twice.
+    """
 
     def __init__(
-        self, path: str | Path, prices: dict[str, Prices], budget_usd: float, label: str
+        self, root: str | Path, prices: dict[str, Prices], budget_usd: float, label: str
     ) -> None:
-        self.path, self.prices, self.budget, self.label = Path(path), prices, budget_usd, label
+        self.root, self.prices, self.budget, self.label = Path(root), prices, budget_usd, label
+        # How the budget stop names what was being generated (a dataset and its step).
+        self.what = label
+        self.file = self.root / f"{label}.jsonl"
+        self._pending_file = self.root / "pending" / f"{label}-{os.getpid()}.json"
         self._lock = threading.Lock()
         self._pending = 0.0
-        self.spent = 0.0
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    self.spent += json.loads(line)["usd"]
+        self._offsets: dict[Path, int] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self._spent_by: dict[str, float] = {}
+        self._spent = 0.0
+        with self._locked():
+            self._refresh()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This process's lock, then the lock every job of the run shares."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _refresh(self) -> None:
+        """Read the lines appended to any ledger file since the last look."""
+        for path in sorted(self.root.glob("*.jsonl")):
+            with open(path, "rb") as handle:
+                handle.seek(self._offsets.get(path, 0))
+                data = handle.read()
+            end = data.rfind(b"\n") + 1  # a line still being written is read next time
+            self._offsets[path] = self._offsets.get(path, 0) + end
+            for line in data[:end].decode("utf-8").splitlines():
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                self._spent += entry["usd"]
+                self._spent_by[entry["key"]] = self._spent_by.get(entry["key"], 0.0) + entry["usd"]
+                if entry.get("batch_id"):
+                    self._seen.add((entry["batch_id"], entry["key"]))
+
+    def _others_pending(self) -> float:
+        total = 0.0
+        for path in (self.root / "pending").glob("*.json"):
+            if path == self._pending_file:
+                continue
+            try:
+                held = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if _alive(held.get("pid", -1)):
+                total += held.get("usd", 0.0)
+        return total
+
+    def _write_pending(self) -> None:
+        if self._pending > 0:
+            io.write_json(self._pending_file, {"pid": os.getpid(), "usd": self._pending})
+        else:
+            self._pending_file.unlink(missing_ok=True)
+
+    @property
+    def spent(self) -> float:
+        """Dollars paid so far by every job of the run, as the ledger files say now."""
+        with self._locked():
+            self._refresh()
+            return self._spent
+
+    def spent_on(self, key: str) -> float:
+        """Dollars paid so far for one request (a retried request paid more than once)."""
+        with self._locked():
+            self._refresh()
+            return self._spent_by.get(key, 0.0)
 
     def price(self, model: str) -> Prices:
         if model not in self.prices:
@@ -125,30 +204,49 @@ class Ledger:
 
     def reserve(self, dollars: float) -> None:
         """Hold ``dollars`` of the budget for a request about to be sent, or refuse it."""
-        with self._lock:
-            if self.spent + self._pending + dollars > self.budget:
+        with self._locked():
+            self._refresh()
+            others = self._others_pending()
+            held = self._pending + others
+            if self._spent + held + dollars > self.budget:
                 raise BudgetExceeded(
-                    f"{self.label}: the next request could cost ${dollars:.4f}, and "
-                    f"${self.spent:.4f} spent plus ${self._pending:.4f} in flight would then "
+                    f"{self.what}: the next request could cost ${dollars:.4f}, and "
+                    f"${self._spent:.4f} spent plus ${held:.4f} in flight would then "
                     f"cross the budget of ${self.budget:.2f} (generation.budget_usd); nothing "
                     "more was sent. A rerun with a higher budget continues from the cache."
                 )
             self._pending += dollars
+            self._write_pending()
 
     def release(self, dollars: float) -> None:
-        with self._lock:
+        with self._locked():
             self._pending = max(0.0, self._pending - dollars)
+            self._write_pending()
 
-    def record(self, key: str, message: Message, batch: bool) -> float:
+    def record(
+        self, key: str, message: Message, batch: bool, batch_id: str | None = None
+    ) -> float | None:
+        """Write one paid answer's cost; None when this batch's answer is already written."""
         dollars = self.price(message["model"]).cost(message["usage"], batch)
         line = {"key": key, "model": message["model"], "batch": batch, "usd": dollars}
         line["usage"] = message["usage"]
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
+        if batch_id:
+            line["batch_id"] = batch_id
+        with self._locked():
+            self._refresh()
+            if batch_id and (batch_id, key) in self._seen:
+                return None
+            with open(self.file, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(line, sort_keys=True) + "\n")
-            self.spent += dollars
         return dollars
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 @dataclass
@@ -211,63 +309,89 @@ class Requester:
     # ---- shared ---------------------------------------------------------------------------
 
     def _cached(self, requests: dict[str, tuple[Params, str]]) -> tuple[dict, dict]:
-        """(answers found in the cache, the requests still to send), by request id."""
+        """(answers found in the cache, the requests still to send), by request id. A cached
+        answer cut at max_tokens is final (it was paid for on its last try): it is counted as
+        dropped, never sent again."""
         found, todo = {}, {}
         for rid, (params, template) in requests.items():
             key = request_key(params, template)
             message = self.cache.get(key)
             if message is None:
                 todo[rid] = (params, key)
-            else:
+            elif self._final(message) is not None:
                 found[rid] = message
         with self._lock:
-            self.counts.cache_hits += len(found)
+            self.counts.cache_hits += len(requests) - len(todo)
         return found, todo
 
-    def _pay(self, key: str, message: Message, batch: bool) -> bool:
+    def _final(self, message: Message) -> Message | None:
+        if message.get("stop_reason") == "max_tokens":
+            with self._lock:
+                self.counts.dropped += 1
+            return None
+        return message
+
+    def _pay(self, key: str, message: Message, batch: bool, batch_id: str | None = None) -> bool:
         """Record an answer's cost and counts; whether it was cut off at max_tokens."""
-        dollars = self.ledger.record(key, message, batch)
+        dollars = self.ledger.record(key, message, batch, batch_id)
         cut = message.get("stop_reason") == "max_tokens"
         with self._lock:
-            self.counts.sent += 1
-            self.counts.usd += dollars
+            if dollars is not None:
+                self.counts.sent += 1
+                self.counts.usd += dollars
+                self.counts.truncated += cut
             self.counts.models.add(message["model"])
-            self.counts.truncated += cut
         return cut
 
     def _settle(self, key: str, message: Message, cut: bool, last_try: bool) -> Message | None:
-        """Cache and return an answer; a cut-off one is dropped under ``drop`` and kept only
-        on its last try under ``retry``. None when there is no answer (yet)."""
-        if cut and (self.on_max_tokens == "drop" or not last_try):
-            with self._lock:
-                self.counts.dropped += self.on_max_tokens == "drop"
+        """Cache an answer and return it when it is final and whole. A cut-off answer is
+        sent again under ``retry`` unless this was its last try; whatever comes last is
+        cached (a rerun never pays for it again), and a cut-off one is never returned."""
+        if cut and self.on_max_tokens == "retry" and not last_try:
             return None
-        self.cache.put(key, message)
-        return message
+        entry = {**message, "batch": bool(message.get("batch"))}
+        self.cache.put(key, entry)
+        return self._final(entry)
 
     # ---- Messages API ---------------------------------------------------------------------
 
-    def direct(self, requests: dict[str, tuple[Params, str]]) -> dict[str, Message]:
+    def _create(self, params: Params) -> Any:
+        """One Messages API call. Request fields this SDK's ``create`` does not name (anthropic
+        2.x dropped ``temperature`` from its signature; the API still reads it for the models
+        that take it) go in the body as they are, so the request sent is the one cached."""
+        create = self.client.messages.create
+        named = inspect.signature(create).parameters
+        extra = {k: v for k, v in params.items() if k not in named}
+        known = {k: v for k, v in params.items() if k in named}
+        return create(**known, extra_body=extra) if extra else create(**known)
+
+    def direct(
+        self, requests: dict[str, tuple[Params, str]], progress: Any = None
+    ) -> dict[str, Message]:
         """Answers for ``requests`` (id -> (params, template hash)) through the Messages API,
         at most ``concurrency`` in flight. A cut-off answer is retried once under ``retry``."""
         found, todo = self._cached(requests)
-
+        if progress is not None:
+            progress.update(len(requests) - len(todo))
         tries = 2 if self.on_max_tokens == "retry" else 1
 
         def one(item: tuple[str, tuple[Params, str]]) -> tuple[str, Message | None]:
             rid, (params, key) = item
+            kept = None
             for attempt in range(tries):
                 worst = self.ledger.worst_case(params, batch=False)
                 self.ledger.reserve(worst)
                 try:
-                    message = _message_dict(self.client.messages.create(**params))
+                    message = _message_dict(self._create(params))
                 finally:
                     self.ledger.release(worst)
                 cut = self._pay(key, message, batch=False)
                 kept = self._settle(key, message, cut, last_try=attempt == tries - 1)
-                if kept is not None or not cut or self.on_max_tokens == "drop":
-                    return rid, kept
-            return rid, None
+                if not cut or attempt == tries - 1:
+                    break
+            if progress is not None:
+                progress.update(1)
+            return rid, kept
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for rid, message in pool.map(one, todo.items()):
@@ -277,64 +401,89 @@ class Requester:
 
     # ---- Message Batches API --------------------------------------------------------------
 
-    def _state(self, name: str, keys: list[str]) -> Path:
-        digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
-        return self.state_dir / f"{name}-{digest}.batch.json"
+    def _state(self, name: str) -> Path:
+        return self.state_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.batch.json"
 
-    def _wait(self, batch_id: str) -> Any:
+    def _wait(self, batch_id: str, progress: Any = None) -> Any:
         delay = self.poll_seconds
         while True:
             batch = self.client.messages.batches.retrieve(batch_id)
+            if progress is not None:
+                counts = batch.request_counts
+                progress.set_postfix_str(
+                    f"batch {batch.processing_status}: {counts.succeeded} ok, "
+                    f"{counts.errored} errored, {counts.processing} processing"
+                )
             if batch.processing_status == "ended":
                 return batch
             self.sleep(delay)
             delay = min(self.max_poll_seconds, delay * 2)
 
-    def batch(self, name: str, requests: dict[str, tuple[Params, str]]) -> dict[str, Message]:
-        """Answers for ``requests`` through the Message Batches API (half price). A batch
-        already created for the same requests (its id on disk) is polled, not created again;
-        requests that errored or expired are resubmitted, up to ``rounds`` batches."""
+    def _collect(self, batch_id: str, last_round: bool) -> None:
+        """Pay for and cache every succeeded answer of an ended batch (a cut-off one under
+        ``retry`` stays uncached, so it is sent again)."""
+        for line in self.client.messages.batches.results(batch_id):
+            if line.result.type != "succeeded":
+                continue
+            message = {**_message_dict(line.result.message), "batch": True}
+            cut = self._pay(line.custom_id, message, batch=True, batch_id=batch_id)
+            self._settle(line.custom_id, message, cut, last_try=last_round)
+
+    def batch(
+        self, name: str, requests: dict[str, tuple[Params, str]], progress: Any = None
+    ) -> dict[str, Message]:
+        """Answers for ``requests`` through the Message Batches API (half price).
+
+        The batch id is written atomically to ``<state_dir>/<name>.batch.json`` before any
+        waiting. A rerun finds it and collects that batch's answers (already paid for) before
+        it plans anything new; requests that errored, expired or were cut off under ``retry``
+        go into a further batch, up to ``rounds`` batches."""
+        state = self._state(name)
+        if state.is_file():
+            batch_id = io.read_json(state)["batch_id"]
+            self._wait(batch_id, progress)
+            self._collect(batch_id, last_round=False)
+            state.unlink()
         found, todo = self._cached(requests)
         for round_ in range(self.rounds):
             if not todo:
                 break
-            ids = {params_key[1]: rid for rid, params_key in todo.items()}
-            state = self._state(name, list(ids))
-            if state.is_file():
-                batch_id = io.read_json(state)["batch_id"]
-            else:
-                worst = sum(self.ledger.worst_case(p, batch=True) for p, _ in todo.values())
-                self.ledger.reserve(worst)
-                try:
-                    created = self.client.messages.batches.create(
-                        requests=[{"custom_id": k, "params": p} for p, k in todo.values()]
-                    )
-                finally:
-                    self.ledger.release(worst)
-                batch_id = created.id
-                self.state_dir.mkdir(parents=True, exist_ok=True)
-                io.write_json(state, {"batch_id": batch_id, "requests": len(todo)})
+            last = round_ == self.rounds - 1
+            # The batch's worst case stays reserved until its answers are recorded, so jobs
+            # running side by side see it while it is processed.
+            worst = sum(self.ledger.worst_case(p, batch=True) for p, _ in todo.values())
+            self.ledger.reserve(worst)
+            try:
+                created = self.client.messages.batches.create(
+                    requests=[{"custom_id": k, "params": p} for p, k in todo.values()]
+                )
+                io.write_json(state, {"batch_id": created.id, "requests": len(todo)})
                 with self._lock:
                     self.counts.batches += 1
-            self._wait(batch_id)
-            retry = {}
-            for line in self.client.messages.batches.results(batch_id):
-                rid = ids.get(line.custom_id)
-                if rid is None:
-                    continue
-                if line.result.type == "succeeded":
-                    message = _message_dict(line.result.message)
-                    cut = self._pay(line.custom_id, message, batch=True)
-                    last = round_ == self.rounds - 1
-                    kept = self._settle(line.custom_id, message, cut, last_try=last)
-                    if kept is not None:
-                        found[rid] = kept
-                    elif self.on_max_tokens == "retry":
-                        retry[rid] = todo[rid]
-                else:
-                    retry[rid] = todo[rid]
+                self._wait(created.id, progress)
+                self._collect(created.id, last)
+            finally:
+                self.ledger.release(worst)
             state.unlink()
+            answered, todo = self._answered(todo, last)
+            found.update(answered)
             with self._lock:
-                self.counts.resubmitted += len(retry)
-            todo = retry
+                self.counts.resubmitted += len(todo)
+        if progress is not None:
+            progress.update(len(found) - progress.n)
         return found
+
+    def _answered(
+        self, todo: dict[str, tuple[Params, str]], last: bool
+    ) -> tuple[dict[str, Message], dict[str, tuple[Params, str]]]:
+        """Split a round's requests into those the cache now answers and those still open."""
+        answered, still = {}, {}
+        for rid, (params, key) in todo.items():
+            message = self.cache.get(key)
+            if message is None:
+                still[rid] = (params, key)
+            else:
+                final = self._final(message)
+                if final is not None:
+                    answered[rid] = final
+        return answered, still
