@@ -35,6 +35,7 @@ TEXT_KEYS = re.compile(r"^arms\.[^.]+\.description$")
 SWITCHES = {
     "model.backend": "selects the model backend (hf needs a hub model and LoRA settings)",
     "model.architecture": "selects the model architecture",
+    "world": "selects the paper world (Claude-written data, its own datasets and config)",
 }
 # Keys whose change adds or removes jobs (more seeds are more models): the walk checks that
 # new jobs appear, and compares the params reruns of the jobs that stay.

@@ -146,3 +146,59 @@ def test_requests_in_flight_hold_their_share_of_the_budget(tmp_path):
     assert ledger.record("k", message, batch=True) == pytest.approx(0.1)  # half price
     # The ledger is read back on the next run: spend carries over.
     assert Ledger(tmp_path / "ledger", PRICES, 1.0, "chat_hhh").spent == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("fault", ["lost_reply", "500", "drop"])
+def test_a_batch_create_that_fails_or_loses_its_reply_makes_one_batch(tmp_path, fault):
+    """The SDK would retry a failed create and a second batch would be paid for: the create is
+    sent without retries, and after a failure the batch list is searched first."""
+    with FakeAnthropic() as api:
+        api.inject(Fault(fault, endpoint="batches.create"))
+        requester = _requester(api, tmp_path)
+        answers = requester.batch("advice", _requests(4))
+    made = 1 if fault == "lost_reply" else 0  # a 500 or a dropped connection makes no batch
+    assert len(answers) == 4 and len(api.batches) == 1
+    assert len(api.billed) == 4, "a request was paid twice"
+    assert api.counts["batches.list"] == 1 and api.counts["batches.create"] == 2 - made
+
+
+def test_a_run_killed_before_its_batch_id_came_back_finds_that_batch(tmp_path):
+    """Killed after the create call was made but before its reply: the intent on disk (time,
+    size) finds the batch in the list, so the rerun pays nothing twice."""
+
+    class Killed(Exception):
+        pass
+
+    with FakeAnthropic(polls_to_end=2) as api:
+        api.inject(Fault("lost_reply", endpoint="batches.create"))
+        killed = _requester(api, tmp_path)
+        killed.sleep = lambda s: (_ for _ in ()).throw(Killed())
+        killed.client.messages.batches.list = lambda **kw: (_ for _ in ()).throw(Killed())
+        with pytest.raises(Killed):
+            killed.batch("advice", _requests(3))
+        rerun = _requester(api, tmp_path)
+        answers = rerun.batch("advice", _requests(3))
+    assert len(answers) == 3 and len(api.batches) == 1 and len(api.billed) == 3
+
+
+def test_batches_are_cut_to_the_api_limit_and_to_the_budget_left(tmp_path, monkeypatch):
+    from teachwhy.generate.claude import requests as module
+
+    monkeypatch.setattr(module, "BATCH_MAX_REQUESTS", 2)
+    with FakeAnthropic() as api:
+        answers = _requester(api, tmp_path).batch("advice", _requests(5))
+        assert len(answers) == 5 and api.counts["batches.create"] == 3
+        # A budget of 2.5 worst cases: each batch holds at most 2 requests, as their worst
+        # case is reserved until the answers are paid (and cost less), so all 6 are answered.
+        monkeypatch.setattr(module, "BATCH_MAX_REQUESTS", 100)
+        worst = _requester(api, tmp_path).ledger.worst_case(_requests(1)["r0"][0], batch=True)
+        before = set(api.batches)
+        tight = _requester(api, tmp_path / "b", budget=2.5 * worst)
+        assert len(tight.batch("advice", {f"x{k}": v for k, v in _requests(6).items()})) == 6
+        sizes = [len(b.requests) for i, b in api.batches.items() if i not in before]
+        assert max(sizes) == 2 and sum(sizes) == 6
+        # Less than one worst case left: nothing is sent, and the stop names the amounts.
+        broke = _requester(api, tmp_path / "c", budget=0.5 * worst)
+        with pytest.raises(BudgetExceeded, match=r"the next request could cost"):
+            broke.batch("advice", {f"y{k}": v for k, v in _requests(2).items()})
+        assert broke.counts.batches == 0

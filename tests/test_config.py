@@ -277,7 +277,9 @@ def test_check_config_names_a_file_that_is_not_utf8(tmp_path):
 
 
 # What a script may take from its job: the rule's declarations, never the job's config.
-JOB_FIELDS = {"params", "input", "output", "wildcards", "threads", "log", "rule"}
+# resources too: the paper world's sending settings (budget, prices, concurrency) are declared
+# there so that changing them does not rerun a job whose answers they cannot change.
+JOB_FIELDS = {"params", "input", "output", "wildcards", "threads", "log", "rule", "resources"}
 
 
 def test_scripts_pass_their_rule_params_never_the_whole_config():

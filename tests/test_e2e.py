@@ -14,22 +14,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workspace import SNAKEMAKE, copy_project
 
 from teachwhy.claims.statistics import STATISTICS
 from teachwhy.claims.verdict import decide
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
-
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("e2e")
-    for item in PROJECT:
-        src, dst = ROOT / item, work / item
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+    work = copy_project(tmp_path_factory.mktemp("e2e"))
     args = [str(SNAKEMAKE), "--configfile", "tests/config/config.yaml", "--cores", "2"]
     # Planted secrets: every job inherits them, and no record, log or report may show them.
     env = {**os.environ, **PLANTED}
@@ -351,9 +344,9 @@ def _git(cwd: Path, *args: str) -> None:
 def pushed_clone(finished_run, tmp_path_factory):
     """The finished run versioned (git + dvc.lock), pushed to a local remote, then cloned."""
     work, _ = finished_run
-    for item in (".dvc", "dvc.yaml", ".dvcignore", ".gitignore", "pyproject.toml", "README.md"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / item)
+    copy_project(
+        work, (".dvc", "dvc.yaml", ".dvcignore", ".gitignore", "pyproject.toml", "README.md")
+    )
     shutil.rmtree(work / ".dvc" / "tmp", ignore_errors=True)
     remote = tmp_path_factory.mktemp("remote")
     dvc = str(Path(sys.executable).with_name("dvc"))

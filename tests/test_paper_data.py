@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fakes.anthropic_api import FakeAnthropic, Fault, generator_responder
+from fakes.anthropic_api import FakeAnthropic, Fault, digest, generator_responder
+from workspace import ROOT, SNAKEMAKE, copy_project
 
 from teachwhy import io
 from teachwhy.config import check_config, load_config
@@ -35,9 +36,6 @@ from teachwhy.generate.claude.run import (
 )
 from teachwhy.schemas import problems
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
 CONFIGS = ["tests/config/config.yaml", "tests/config/paper_small.yaml"]
 CANARY = "-".join(["sk", "ant", "api03", "paperCANARYkey", "0123456789abcdef"])
 
@@ -67,7 +65,7 @@ def _generate(config: dict, out: Path) -> dict[str, Path]:
             out / step_items_path("paper", step_id),
             out / step_manifest_path("paper", step_id),
             seed=config["seed"],
-            shared_files={k: files[k] for k in STEPS[step_id].shared},
+            shared_files={k: files[k] for k in STEPS[step_id].reads},
             generation=config["generation"],
         )
         done.add(step_id)
@@ -165,9 +163,12 @@ run_step({step!r}, config["datasets"]["honeypot_actions"], {{}}, {str(out)!r},
         child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
         state = tmp_path / "cache" / "batches" / "honeypot_actions_scenario.batch.json"
         deadline = time.time() + 60
-        while not state.is_file() and time.time() < deadline and child.poll() is None:
+        # The intent is on disk before the batch is created; the id follows once it exists.
+        while time.time() < deadline and child.poll() is None:
+            if state.is_file() and io.read_json(state).get("batch_id"):
+                break
             time.sleep(0.05)
-        assert state.is_file(), "the batch id was not on disk while the batch ran"
+        assert io.read_json(state).get("batch_id"), "the batch id was not on disk while it ran"
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         assert not out.exists() and api.counts["batches.create"] == 1
@@ -235,11 +236,7 @@ def test_the_cost_estimate_renders_first_steps_exactly(tmp_path):
 
 @pytest.fixture(scope="module")
 def paper_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("paper")
-    for item in PROJECT:
-        src, dst = ROOT / item, work / item
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+    work = copy_project(tmp_path_factory.mktemp("paper"))
     with FakeAnthropic(responder=generator_responder) as api:
         env = {**os.environ, "ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": CANARY}
         start = time.perf_counter()
@@ -376,3 +373,47 @@ def test_the_paper_config_plans_its_whole_dag_offline():
     print(f"\nconfig/paper.yaml plans {counts['total']} jobs")
     assert counts["generate_step"] == str(len(STEPS)) and counts["claude_dataset"] == "9"
     assert "pretrain" not in counts and "generate_dataset" not in counts
+
+
+def test_the_paper_world_reads_a_constitution_in_any_markdown(tmp_path):
+    """The published constitution or a spec file need not be in this project's format: its
+    headings become the sections difficult advice draws on, and the cost is estimated."""
+    published = tmp_path / "published.md"
+    published.write_text(
+        "# A constitution\n\nPreamble.\n\n## Being helpful\n\nBe genuinely helpful.\n\n"
+        "People's needs matter.\n\n## Being honest\n\nNever deceive.\n",
+        encoding="utf-8",
+    )
+    config = load_config(*CONFIGS)
+    config["constitution"] = str(published)
+    check_config(config)
+    costs = {d.dataset: d for d in estimate(config, shared_files(config))}
+    scenario = next(s for s in costs["difficult_advice"].steps if s.step.endswith("/scenario"))
+    assert scenario.requests == 6 and scenario.input_tokens > 0
+
+
+def test_an_answer_naming_an_eval_marker_never_reaches_a_record(monkeypatch, tmp_path):
+    """Half of the plain-text answers name the eval's company: each is rejected at its step
+    (status and reason kept), so no dataset holds one and the contamination check has nothing
+    to find."""
+
+    def leaky(params):
+        text = generator_responder(params)
+        # Lists and tagged answers stay clean: a step of one list request would lose it whole.
+        if "<" in text or "\n" in text or int(digest(params)[:4], 16) % 2:
+            return text
+        return text + " It was like SummitBridge all over again."
+
+    with FakeAnthropic(responder=leaky) as fake:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
+        written = _generate(_config(tmp_path), tmp_path / "out")
+    reasons = [
+        item["reason"]
+        for path in (tmp_path / "out").rglob("steps/*/*.jsonl")
+        for item in io.read_jsonl(path)
+        if item["status"] == "rejected"
+    ]
+    assert any("SummitBridge" in r for r in reasons)
+    for path in written.values():
+        assert "summitbridge" not in path.read_text(encoding="utf-8").lower()

@@ -14,7 +14,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from workspace import ROOT, SNAKEMAKE, copy_project
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PROJECT = ["Snakefile", "workflow", "config", "envs", "report", "profiles", "tests/config"]
 SCRIPTS = ROOT / "tests" / "slurm"
 SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol")
 DAEMONS = {"munged", "slurmctld", "slurmd", "slurmstepd", "slurmscriptd"}
@@ -69,14 +66,6 @@ def snakemake(work: Path, *args: str, timeout: float) -> Run:
             f"snakemake {' '.join(args)}: still running after {timeout} s, killed\n{output[-4000:]}"
         )
     return Run(proc.returncode, output, time.perf_counter() - start)
-
-
-def copy_project(dest: Path) -> Path:
-    for item in PROJECT:
-        src, dst = ROOT / item, dest / item
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
-    return dest
 
 
 def daemon_pids() -> set[int]:

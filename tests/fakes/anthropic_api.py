@@ -23,7 +23,14 @@ from typing import Any
 
 Request = dict[str, Any]
 # Message endpoints a fault may target.
-ENDPOINTS = ("messages", "batches.create", "batches.retrieve", "batches.results", "batches.cancel")
+ENDPOINTS = (
+    "messages",
+    "batches.create",
+    "batches.retrieve",
+    "batches.results",
+    "batches.cancel",
+    "batches.list",
+)
 # HTTP-level faults: answered instead of the request (nothing billed).
 STATUS = {"429": 429, "500": 500, "529": 529}
 
@@ -35,8 +42,9 @@ class Fault:
     ``kind``: ``429`` (with ``retry-after``), ``500``, ``529``, ``timeout`` (the answer comes
     after ``delay`` seconds, longer than the client waits), ``drop`` (the connection closes
     without an answer), ``max_tokens`` (the answer is cut at the request's max_tokens, with
-    ``stop_reason: max_tokens``, billed), and for a batch's requests ``errored`` or ``expired``
-    (the result line says so, nothing billed). ``match`` limits a batch fault to custom ids
+    ``stop_reason: max_tokens``, billed), for a batch's requests ``errored`` or ``expired``
+    (the result line says so, nothing billed), and on ``batches.create`` ``lost_reply`` (the
+    batch is made, the connection closes before its id is sent). ``match`` limits a batch fault to custom ids
     containing it."""
 
     kind: str
@@ -325,6 +333,11 @@ class FakeAnthropic:
                     batch_id = f"msgbatch_{digest([body, time.time_ns()])[:24]}"
                     batch = Batch(batch_id, body["requests"], datetime.now(UTC), fake.polls_to_end)
                     fake.batches[batch_id] = batch
+                    if fake._take("batches.create", ("lost_reply",)) is not None:
+                        # The batch exists (and will be paid for) but its id never arrives.
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
                     self._send(200, fake._batch_json(batch))
                 elif path.startswith("/v1/messages/batches/") and path.endswith("/cancel"):
                     fake.counts["batches.cancel"] += 1
@@ -341,6 +354,13 @@ class FakeAnthropic:
 
             def do_GET(self) -> None:  # noqa: N802
                 parts = self.path.split("?")[0].strip("/").split("/")
+                if parts == ["v1", "messages", "batches"]:
+                    fake.counts["batches.list"] += 1
+                    newest = sorted(fake.batches.values(), key=lambda b: b.created, reverse=True)
+                    data = [fake._batch_json(b) for b in newest]
+                    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+                    page = {"data": data, "has_more": False, "first_id": first, "last_id": last}
+                    return self._send(200, page)
                 if parts[:3] != ["v1", "messages", "batches"] or len(parts) < 4:
                     return self._error(404, "not_found_error", f"no endpoint {self.path}")
                 batch = fake.batches.get(parts[3])

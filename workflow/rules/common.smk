@@ -36,10 +36,11 @@ GENERATED_DATASETS = claude_run.generated_datasets(config)
 HUB_DATASETS = [d for d, s in config["datasets"].items() if s.get("source") == "hub"]
 PROCEDURAL_DATASETS = [d for d in DATASETS if d not in GENERATED_DATASETS + HUB_DATASETS]
 STEP_IDS = sorted({s for d in GENERATED_DATASETS for s in dataset_steps(d)})
-# The generation settings that decide a step's output are its params (styles and markers are
-# input files); how requests are sent and capped travels as resources, which never rerun a job:
-# raising the budget after a stop reruns only the steps that stopped.
-GENERATION_KEYS = ("cache", "prices", "on_max_tokens")
+# The generation setting that decides which answers a step keeps is a param (styles and markers
+# are input files); where answers are cached, what they cost and how requests are sent and
+# capped travel as resources, which never rerun a job: raising the budget after a stop, or
+# updating the price table, reruns only the steps that stopped.
+GENERATION_KEYS = ("on_max_tokens",)
 
 
 def one_of(names):
@@ -66,12 +67,12 @@ def suite_family_file(wildcards):
 
 
 def step_inputs(wildcards):
-    """A step's template, its parents' items and manifests, the price table and the shared
-    files it reads (named as the job passes them on)."""
+    """A step's template, its parents' items and manifests, and the shared files it reads
+    (named as the job passes them on)."""
     step = STEPS[wildcards.step_id]
-    inputs = {"template": template_path(step.prompt), "prices": config["generation"]["prices"]}
+    inputs = {"template": template_path(step.prompt)}
     files = claude_run.shared_files(config)
-    inputs.update({f"shared_{name}": files[name] for name in step.shared})
+    inputs.update({f"shared_{name}": files[name] for name in step.reads})
     for parent in step.parents:
         inputs[f"items_{parent}"] = claude_run.step_items_path(WORLD, parent)
         inputs[f"manifest_{parent}"] = claude_run.step_manifest_path(WORLD, parent)

@@ -44,9 +44,9 @@ rule generate_step:
         spec=lambda w: config["datasets"][step_owner(w.step_id)],
         seed=config["seed"],
         generation=lambda w: {k: config["generation"][k] for k in GENERATION_KEYS},
-    threads: job_threads(config, "light")
+    threads: job_threads(config, "claude")
     resources:
-        **job_resources(config, "light"),
+        **job_resources(config, "claude"),
         **claude_run.sending_resources(config["generation"]),
     log:
         paths.log("generate_step", "{world}_{step_id}"),

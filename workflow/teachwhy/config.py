@@ -20,6 +20,7 @@ from teachwhy.generate.claude.pipelines import DATASET_PLANS, STEPS, dataset_ste
 from teachwhy.generate.claude.prompts import load_prompt, template_path
 from teachwhy.generate.claude.run import generated_datasets, load_markers, load_prices
 from teachwhy.generate.constitution import load as load_constitution
+from teachwhy.generate.constitution import load_any as load_any_constitution
 from teachwhy.generate.families import (
     DATASETS,
     MAX_RECORDS,
@@ -299,6 +300,11 @@ def check_paper_datasets(config: dict[str, Any], source: str) -> None:
             )
         for step_id in dataset_steps(name):
             prompt = load_prompt(project_path(template_path(STEPS[step_id].prompt)))
+            if "constitution" in prompt.fills and "constitution" not in STEPS[step_id].reads:
+                raise InputError(
+                    prompt.path,
+                    f"fills {{constitution}}, but step {step_id} does not read the constitution",
+                )
             if prompt.model not in prices:
                 raise InputError(
                     generation["prices"],
@@ -374,9 +380,12 @@ def check_config(config: dict[str, Any], source: str = "config") -> dict[str, An
                 )
             if load_suite(family).kind != "honeypot":
                 raise InputError(source, f"datasets.{name}: '{family}' is not a honeypot family")
-    constitution = load_constitution(project_path(config["constitution"]))
     if config["world"] == "paper":
+        # The paper world may name the published constitution or a spec file, in any format.
+        constitution = load_any_constitution(project_path(config["constitution"]))
         check_paper_datasets(config, source)
+    else:
+        constitution = load_constitution(project_path(config["constitution"]))
     probes = Probes(config, constitution)
     check_budgets(config, probes, source)
     check_arms(config, probes, source)

@@ -119,3 +119,41 @@ def load(path: str | Path) -> Constitution:
     if len(set(ids)) != len(ids):
         raise InputError(path, f"two sections share a heading: {sorted(ids)}")
     return Constitution(meta["persona"].strip(), meta["title"].strip(), tuple(sections))
+
+
+def load_any(path: str | Path, persona: str = "Claude") -> Constitution:
+    """This project's format when the file is in it; otherwise any Markdown or plain text
+    (the published constitution, the companion paper's spec files): each ``#``/``##`` heading
+    opens a section whose first paragraph is its principle and the rest its reasons, and a
+    file without headings is one section. The paper world reads constitutions this way."""
+    path = Path(path)
+    try:
+        return load(path)
+    except InputError:
+        pass
+    if not path.is_file():
+        raise InputError(path, "constitution file is missing")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 (byte {exc.start})") from None
+    blocks = re.split(r"^#{1,3} +(.+)$", text, flags=re.M)
+    title = path.stem
+    found: list[tuple[str, str]] = []
+    if blocks[0].strip():
+        found.append((title, blocks[0]))
+    for heading, body in zip(blocks[1::2], blocks[2::2], strict=True):
+        if body.strip():
+            found.append((heading.strip(), body))
+    if not found:
+        raise InputError(path, "holds no text")
+    sections, seen = [], set()
+    for heading, body in found:
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", body) if p.strip()]
+        base, n = slug(heading) or "section", 2
+        ident = base
+        while ident in seen:
+            ident, n = f"{base}_{n}", n + 1
+        seen.add(ident)
+        sections.append(Section(ident, heading, paragraphs[0], tuple(paragraphs[1:]) or ("",)))
+    return Constitution(persona, title, tuple(sections))

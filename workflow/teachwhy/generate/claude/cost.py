@@ -11,25 +11,24 @@ after the first request of a step.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from teachwhy.errors import InputError
-from teachwhy.generate.claude.pipelines import DATASET_PLANS, STEPS, Item, PlanContext, step_owner
+from teachwhy.generate.claude.pipelines import DATASET_PLANS, STEPS, Item, step_owner
 from teachwhy.generate.claude.prompts import Prompt, load_prompt, template_path
 from teachwhy.generate.claude.requests import Prices
 from teachwhy.generate.claude.run import (
     Shared,
-    _read_items,
     generated_datasets,
     kept,
     load_prices,
+    plan_context,
+    read_items,
     step_items_path,
 )
 from teachwhy.schemas import project_path
-from teachwhy.seeds import derive_seed
 
 CHARS_PER_TOKEN = 4
 
@@ -129,16 +128,8 @@ def estimate(config: dict[str, Any], shared_files: dict[str, str]) -> list[Datas
         prompt = load_prompt(project_path(template_path(step.prompt)))
         parents = {p: run(p) for p in step.parents}
         on_disk = Path(step_items_path(world, step_id))
-        ctx = PlanContext(
-            spec=config["datasets"][step_owner(step_id)],
-            parents=parents,
-            rng=random.Random(derive_seed(config["seed"], "step", step_id)),
-            constitution=shared.constitution,
-            sections=list(shared.sections),
-            styles=shared.styles or {},
-            avoid_names=shared.markers,
-        )
-        planned = step.plan(ctx)
+        spec = config["datasets"][step_owner(step_id)]
+        planned = step.plan(plan_context(step_id, spec, parents, config["seed"], shared))
         slots = shared.slots()
         params = [prompt.render({**slots, **item}) for item in planned]
         if prompt.model not in prices:
@@ -153,7 +144,7 @@ def estimate(config: dict[str, Any], shared_files: dict[str, str]) -> list[Datas
         costs[step_id] = cost
         real[step_id] = on_disk.is_file()
         if real[step_id]:
-            items[step_id] = kept(_read_items(on_disk))
+            items[step_id] = kept(read_items(on_disk))
         else:
             items[step_id] = [_stand_in(prompt, item) for item in planned]
         return items[step_id]

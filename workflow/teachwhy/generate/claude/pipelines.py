@@ -60,6 +60,12 @@ class Step:
         return f"{self.dataset}/{self.name}"
 
     @property
+    def reads(self) -> tuple[str, ...]:
+        """The shared inputs its job reads: its own, and the eval's markers, which every
+        step's answers are checked against."""
+        return tuple(dict.fromkeys((*self.shared, "markers")))
+
+    @property
     def prompt(self) -> str:
         return self.template or self.id
 
@@ -196,7 +202,13 @@ IDEAS_PER_REQUEST = 25
 
 
 def plan_ideas(ctx: PlanContext) -> list[Item]:
-    (listing,) = ctx.parents["constitution_docs/doc_types"]
+    listings = ctx.parents["constitution_docs/doc_types"]
+    if len(listings) != 1:
+        raise InputError(
+            "constitution_docs/doc_types",
+            f"{len(listings)} usable answers to its one request (see its items file)",
+        )
+    (listing,) = listings
     kinds = list(dict.fromkeys(listing["doc_types"]))[: ctx.spec["doc_types"]]
     foci = ["the constitution as a whole"] + [f"its section '{s['title']}'" for s in ctx.sections]
     items, wanted = [], ctx.spec["ideas_per_type"]

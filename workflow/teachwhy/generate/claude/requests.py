@@ -20,6 +20,7 @@ import inspect
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +73,15 @@ class ResponseCache:
         io.write_json(self.path(key), message)
 
 
+# What one Message Batches request may hold (the API takes 100,000 requests or 256 MB).
+BATCH_MAX_REQUESTS = 100_000
+BATCH_MAX_BYTES = 200 * 1024 * 1024
+
+
+class ApiError(TeachwhyError):
+    """The API refused a request in a way a retry cannot mend (bad model, bad key, too big)."""
+
+
 class BudgetExceeded(TeachwhyError):
     """The next request could cross ``generation.budget_usd``; nothing more was sent."""
 
@@ -120,7 +130,9 @@ class Ledger:
         # How the budget stop names what was being generated (a dataset and its step).
         self.what = label
         self.file = self.root / f"{label}.jsonl"
-        self._pending_file = self.root / "pending" / f"{label}-{os.getpid()}.json"
+        self._pending_file = (
+            self.root / "pending" / f"{label}-{socket.gethostname()}-{os.getpid()}.json"
+        )
         self._lock = threading.Lock()
         self._pending = 0.0
         self._offsets: dict[Path, int] = {}
@@ -167,13 +179,14 @@ class Ledger:
                 held = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if _alive(held.get("pid", -1)):
+            if _holding(held, path):
                 total += held.get("usd", 0.0)
         return total
 
     def _write_pending(self) -> None:
         if self._pending > 0:
-            io.write_json(self._pending_file, {"pid": os.getpid(), "usd": self._pending})
+            held = {"pid": os.getpid(), "host": socket.gethostname(), "usd": self._pending}
+            io.write_json(self._pending_file, held)
         else:
             self._pending_file.unlink(missing_ok=True)
 
@@ -191,9 +204,26 @@ class Ledger:
             return self._spent_by.get(key, 0.0)
 
     def price(self, model: str) -> Prices:
-        if model not in self.prices:
-            raise TeachwhyError(f"no price for model '{model}' in generation.prices")
-        return self.prices[model]
+        """A model's prices; a reported id that extends a priced one (a dated snapshot of it)
+        takes that one's prices."""
+        if model in self.prices:
+            return self.prices[model]
+        for priced in sorted(self.prices, key=len, reverse=True):
+            if model.startswith(priced + "-"):
+                return self.prices[priced]
+        raise TeachwhyError(f"no price for model '{model}' in generation.prices")
+
+    def available(self) -> float:
+        """Dollars left for new requests: the budget less spend and every job's reservations."""
+        with self._locked():
+            self._refresh()
+            return self.budget - self._spent - self._pending - self._others_pending()
+
+    def hold(self, dollars: float) -> None:
+        """Reserve ``dollars`` without a check: a batch already paid for, being resumed."""
+        with self._locked():
+            self._pending += dollars
+            self._write_pending()
 
     def worst_case(self, params: Params, batch: bool) -> float:
         usage = {
@@ -241,6 +271,22 @@ class Ledger:
         return dollars
 
 
+# A reservation from another node cannot be checked for a live process; one this old is
+# stale (a batch ends within 24 hours).
+STALE_RESERVATION_SECONDS = 25 * 3600
+
+
+def _holding(held: dict[str, Any], path: Path) -> bool:
+    """Whether a reservation file still holds budget: its process is alive on this host, or,
+    from another host (a cluster node), it was written in the last 25 hours."""
+    if held.get("host", socket.gethostname()) != socket.gethostname():
+        try:
+            return time.time() - path.stat().st_mtime < STALE_RESERVATION_SECONDS
+        except OSError:
+            return False
+    return _alive(held.get("pid", -1))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -259,6 +305,7 @@ class Counts:
     truncated: int = 0
     dropped: int = 0
     resubmitted: int = 0
+    unanswered: int = 0
     batches: int = 0
     usd: float = 0.0
     models: set[str] = field(default_factory=set)
@@ -291,6 +338,7 @@ class Requester:
         max_poll_seconds: float = 60.0,
         rounds: int = 3,
         sleep: Callable[[float], None] = time.sleep,
+        create_tries: int = 5,
     ) -> None:
         if on_max_tokens not in ("retry", "drop"):
             raise ValueError(f"on_max_tokens must be 'retry' or 'drop', not {on_max_tokens!r}")
@@ -302,7 +350,7 @@ class Requester:
             max_poll_seconds,
             rounds,
         )
-        self.sleep = sleep
+        self.sleep, self.create_tries = sleep, create_tries
         self.counts = Counts()
         self._lock = threading.Lock()
 
@@ -355,7 +403,7 @@ class Requester:
 
     # ---- Messages API ---------------------------------------------------------------------
 
-    def _create(self, params: Params) -> Any:
+    def _send(self, params: Params) -> Any:
         """One Messages API call. Request fields this SDK's ``create`` does not name (anthropic
         2.x dropped ``temperature`` from its signature; the API still reads it for the models
         that take it) go in the body as they are, so the request sent is the one cached."""
@@ -382,11 +430,13 @@ class Requester:
                 worst = self.ledger.worst_case(params, batch=False)
                 self.ledger.reserve(worst)
                 try:
-                    message = _message_dict(self._create(params))
+                    message = _message_dict(self._send(params))
                 finally:
                     self.ledger.release(worst)
-                cut = self._pay(key, message, batch=False)
+                cut = message.get("stop_reason") == "max_tokens"
+                # Cached before it is priced: a paid answer is never lost to a ledger error.
                 kept = self._settle(key, message, cut, last_try=attempt == tries - 1)
+                self._pay(key, message, batch=False)
                 if not cut or attempt == tries - 1:
                     break
             if progress is not None:
@@ -419,71 +469,159 @@ class Requester:
             self.sleep(delay)
             delay = min(self.max_poll_seconds, delay * 2)
 
-    def _collect(self, batch_id: str, last_round: bool) -> None:
-        """Pay for and cache every succeeded answer of an ended batch (a cut-off one under
-        ``retry`` stays uncached, so it is sent again)."""
+    def _collect(self, batch_id: str, last_try: Callable[[str], bool]) -> None:
+        """Cache and pay for every succeeded answer of an ended batch. A cut-off answer whose
+        ``last_try`` is false stays uncached under ``retry``, so it is sent once more."""
         for line in self.client.messages.batches.results(batch_id):
             if line.result.type != "succeeded":
                 continue
             message = {**_message_dict(line.result.message), "batch": True}
-            cut = self._pay(line.custom_id, message, batch=True, batch_id=batch_id)
-            self._settle(line.custom_id, message, cut, last_try=last_round)
+            cut = message.get("stop_reason") == "max_tokens"
+            self._settle(line.custom_id, message, cut, last_try=last_try(line.custom_id))
+            self._pay(line.custom_id, message, batch=True, batch_id=batch_id)
+
+    def _resume(self, state: Path, progress: Any) -> None:
+        """Finish the batch a killed run left: poll it and collect its answers (already paid
+        for) before anything new is planned. Its worst case is held again meanwhile."""
+        saved = io.read_json(state)
+        batch_id = saved.get("batch_id") or self._find_created(saved)
+        if batch_id is not None:
+            self.ledger.hold(saved["worst_usd"])
+            try:
+                self._wait(batch_id, progress)
+                self._collect(batch_id, last_try=lambda key: False)
+            except Exception as exc:
+                # A batch the API no longer has (deleted, or its results archived) cannot be
+                # collected: its requests are planned again. Anything else stops the run.
+                if getattr(exc, "status_code", None) != 404:
+                    raise
+            finally:
+                self.ledger.release(saved["worst_usd"])
+        state.unlink()
+
+    def _find_created(self, intent: dict[str, Any]) -> str | None:
+        """The batch a create call made before its reply was lost: the newest batch created
+        after the call began that holds as many requests, or None."""
+        since = intent["since"]
+        for batch in self.client.messages.batches.list(limit=20):
+            created = batch.created_at.timestamp()
+            counts = batch.request_counts
+            held = (
+                counts.processing + counts.succeeded + counts.errored + counts.canceled
+                + counts.expired
+            )  # fmt: skip
+            if created >= since - 1 and held == intent["requests"]:
+                return batch.id
+        return None
+
+    def _create(self, state: Path, chunk: list[tuple[Params, str]], worst: float) -> str:
+        """Create one batch, never two: the intent (time, size) is on disk before the call,
+        the call is made without the SDK's retries, and after a failure the batch list is
+        searched for one the call made before anything is sent again."""
+        import anthropic  # deferred: the toy world imports this module and never sends
+
+        intent = {"since": time.time(), "requests": len(chunk), "worst_usd": worst}
+        io.write_json(state, intent)
+        requests = [{"custom_id": k, "params": p} for p, k in chunk]
+        delay = self.poll_seconds
+        for attempt in range(self.create_tries):
+            try:
+                created = self.client.with_options(max_retries=0).messages.batches.create(
+                    requests=requests
+                )
+                batch_id = created.id
+            except (anthropic.APIConnectionError, anthropic.APIStatusError) as exc:
+                status = getattr(exc, "status_code", None)
+                if status is not None and status < 500 and status not in (408, 409, 429):
+                    raise ApiError(f"the batch was refused ({status}): {exc}") from None
+                batch_id = self._find_created(intent)
+                if batch_id is None:
+                    if attempt == self.create_tries - 1:
+                        raise ApiError(f"could not create a batch: {exc}") from None
+                    self.sleep(delay)
+                    delay = min(self.max_poll_seconds, delay * 2)
+                    continue
+            io.write_json(state, {**intent, "batch_id": batch_id})
+            with self._lock:
+                self.counts.batches += 1
+            return batch_id
+        raise AssertionError("unreachable")
+
+    def _chunk(self, todo: dict[str, tuple[Params, str]]) -> tuple[list[str], float]:
+        """The next requests to batch: as many as the API takes in one batch and the budget
+        left can pay for at their worst; none fitting is the budget stop."""
+        left = self.ledger.available()
+        rids: list[str] = []
+        total, size = 0.0, 0
+        for rid, (params, _) in todo.items():
+            worst = self.ledger.worst_case(params, batch=True)
+            body = len(json.dumps(params)) + 200
+            if len(rids) >= BATCH_MAX_REQUESTS or size + body > BATCH_MAX_BYTES:
+                break
+            if total + worst > left:
+                if not rids:
+                    # Raises BudgetExceeded naming the amounts (or, if another job just freed
+                    # its share, this one request goes alone).
+                    self.ledger.reserve(worst)
+                    self.ledger.release(worst)
+                    rids.append(rid)
+                    total = worst
+                break
+            rids.append(rid)
+            total, size = total + worst, size + body
+        return rids, total
 
     def batch(
         self, name: str, requests: dict[str, tuple[Params, str]], progress: Any = None
     ) -> dict[str, Message]:
         """Answers for ``requests`` through the Message Batches API (half price).
 
-        The batch id is written atomically to ``<state_dir>/<name>.batch.json`` before any
-        waiting. A rerun finds it and collects that batch's answers (already paid for) before
-        it plans anything new; requests that errored, expired or were cut off under ``retry``
-        go into a further batch, up to ``rounds`` batches."""
+        One batch in flight per step, its state at ``<state_dir>/<name>.batch.json``: a rerun
+        after a kill finishes that batch first. Batches are cut to the API's limits and to the
+        budget left, so the run stops before a request that could cross it. A request that
+        errored or expired is sent again, up to ``rounds`` times; a cut-off one once more
+        under ``retry``."""
         state = self._state(name)
         if state.is_file():
-            batch_id = io.read_json(state)["batch_id"]
-            self._wait(batch_id, progress)
-            self._collect(batch_id, last_round=False)
-            state.unlink()
+            self._resume(state, progress)
         found, todo = self._cached(requests)
-        for round_ in range(self.rounds):
-            if not todo:
-                break
-            last = round_ == self.rounds - 1
-            # The batch's worst case stays reserved until its answers are recorded, so jobs
-            # running side by side see it while it is processed.
-            worst = sum(self.ledger.worst_case(p, batch=True) for p, _ in todo.values())
+        if progress is not None:
+            progress.update(len(requests) - len(todo))
+        tries: dict[str, int] = {}
+        while todo:
+            rids, worst = self._chunk(todo)
+            chunk = {rid: todo[rid] for rid in rids}
             self.ledger.reserve(worst)
             try:
-                created = self.client.messages.batches.create(
-                    requests=[{"custom_id": k, "params": p} for p, k in todo.values()]
-                )
-                io.write_json(state, {"batch_id": created.id, "requests": len(todo)})
-                with self._lock:
-                    self.counts.batches += 1
-                self._wait(created.id, progress)
-                self._collect(created.id, last)
+                batch_id = self._create(state, list(chunk.values()), worst)
+                self._wait(batch_id, progress)
+                for _, key in chunk.values():
+                    tries[key] = tries.get(key, 0) + 1
+                self._collect(batch_id, last_try=lambda key: tries.get(key, 0) >= 2)
             finally:
                 self.ledger.release(worst)
             state.unlink()
-            answered, todo = self._answered(todo, last)
+            answered, still = self._answered(chunk)
             found.update(answered)
+            again = {rid: v for rid, v in still.items() if tries[v[1]] < self.rounds}
             with self._lock:
-                self.counts.resubmitted += len(todo)
-        if progress is not None:
-            progress.update(len(found) - progress.n)
+                self.counts.resubmitted += len(again)
+                self.counts.unanswered += len(still) - len(again)
+            todo = {rid: v for rid, v in todo.items() if rid not in chunk} | again
+            if progress is not None:
+                progress.update(len(answered))
         return found
 
     def _answered(
-        self, todo: dict[str, tuple[Params, str]], last: bool
+        self, todo: dict[str, tuple[Params, str]]
     ) -> tuple[dict[str, Message], dict[str, tuple[Params, str]]]:
-        """Split a round's requests into those the cache now answers and those still open."""
+        """Split requests into those the cache now answers (whole answers only; a cut-off one
+        is final and dropped) and those still open."""
         answered, still = {}, {}
         for rid, (params, key) in todo.items():
             message = self.cache.get(key)
             if message is None:
                 still[rid] = (params, key)
-            else:
-                final = self._final(message)
-                if final is not None:
-                    answered[rid] = final
+            elif message.get("stop_reason") != "max_tokens":
+                answered[rid] = message
         return answered, still

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +34,15 @@ from teachwhy.generate.claude.pipelines import (
 )
 from teachwhy.generate.claude.prompts import Prompt, load_prompt, template_path
 from teachwhy.generate.claude.requests import (
+    ApiError,
     Ledger,
     Prices,
     Requester,
     ResponseCache,
     request_key,
 )
-from teachwhy.generate.constitution import load as load_constitution
+from teachwhy.generate.constitution import load_any as load_constitution
+from teachwhy.generate.contamination import marker_pattern
 from teachwhy.generate.families.common import finish_record
 from teachwhy.schemas import load_yaml, problems, project_path
 from teachwhy.seeds import derive_seed
@@ -113,7 +116,7 @@ class Shared:
                 {
                     "id": s.id,
                     "title": s.title,
-                    "text": s.principle + "\n\nWhy: " + "\nWhy: ".join(s.reasons),
+                    "text": "\n\nWhy: ".join([s.principle, *[r for r in s.reasons if r]]),
                 }
                 for s in parsed.sections
             )
@@ -161,13 +164,18 @@ def spent(config: dict[str, Any]) -> float:
     total = 0.0
     for path in sorted(root.glob("*.jsonl")) if root.is_dir() else []:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+            try:
                 total += json.loads(line)["usd"]
+            except (ValueError, KeyError):
+                continue  # a line still being written
     return total
 
 
-# How requests are sent and capped: never what a step writes, so a change reruns no job.
+# Where answers are cached, what they cost, how requests are sent and capped: none of it
+# changes which answers a step keeps, so a change reruns no job.
 SENDING_KEYS = (
+    "cache",
+    "prices",
     "budget_usd",
     "api",
     "concurrency",
@@ -187,7 +195,8 @@ def sending_resources(generation: dict[str, Any]) -> dict[str, str]:
 
 def sending_settings(resources: Any) -> dict[str, Any]:
     """The sending settings back from a job's resources, typed as the schema has them."""
-    types = {"api": str, "concurrency": int, "max_retries": int, "batch_rounds": int}
+    types = {"cache": str, "prices": str, "api": str, "concurrency": int, "max_retries": int}
+    types["batch_rounds"] = int
     return {
         k: types.get(k, float)(getattr(resources, f"{_RESOURCE_PREFIX}{k}")) for k in SENDING_KEYS
     }
@@ -210,18 +219,45 @@ def fingerprint(
         "template": io.sha256_file(project_path(template_path(step.prompt))),
         "spec": spec,
         "seed": seed,
-        "shared": {k: shared_files[k] for k in step.shared},
+        "shared": {k: shared_files[k] for k in step.reads},
         "settings": answer_settings,
         "parents": parents,
     }
     return io.sha256_text(json.dumps(blob, sort_keys=True, default=str))
 
 
-def _read_items(path: str | Path) -> list[Item]:
+def plan_context(
+    step_id: str, spec: dict[str, Any], parents: dict[str, list[Item]], seed: int, shared: Shared
+) -> PlanContext:
+    """What a step plans from; its random stream is seeded by the config seed and its id."""
+    return PlanContext(
+        spec=spec,
+        parents=parents,
+        rng=random.Random(derive_seed(seed, "step", step_id)),
+        constitution=shared.constitution,
+        sections=list(shared.sections),
+        styles=shared.styles or {},
+        avoid_names=shared.markers,
+    )
+
+
+def read_items(path: str | Path) -> list[Item]:
+    """A step's items file; a line that is not an item is named."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "step output is missing")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"not valid JSON ({exc.msg})", line=number) from None
+        if not isinstance(item, dict) or "id" not in item or "status" not in item:
+            raise InputError(path, "an item needs an id and a status", line=number)
+        items.append(item)
+    return items
 
 
 def kept(items: list[Item]) -> list[Item]:
@@ -270,9 +306,13 @@ def _requester(generation: dict[str, Any], label: str, client: Any) -> Requester
     )
 
 
-def _answer_fields(prompt: Prompt, step: Any, item: Item, message: dict | None) -> Item:
-    """An item with its answer parsed in, and its status: kept, or why not."""
+def _answer_fields(
+    prompt: Prompt, step: Any, item: Item, message: dict | None, markers: re.Pattern[str] | None
+) -> Item:
+    """An item with its answer parsed in, and its status: kept, or why not. An answer that
+    names one of the eval's markers is rejected here, so it never reaches a record."""
     out = dict(item)
+    out.pop("model", None)  # a parent's answering model is not this step's
     if message is None:
         out.update(status="no_answer", reason="cut off at max_tokens or not answered")
         return out
@@ -282,9 +322,20 @@ def _answer_fields(prompt: Prompt, step: Any, item: Item, message: dict | None) 
         out.update(status="unparsed", reason=parsed)
         return out
     out.update(parsed)
+    named = sorted({m.group(0) for value in parsed.values() for m in _marker_hits(markers, value)})
+    if named:
+        out.update(status="rejected", reason=f"names the eval's markers: {', '.join(named)}")
+        return out
     problem = step.check(out) if step.check else None
     out.update(status="rejected" if problem else "kept", reason=problem or "")
     return out
+
+
+def _marker_hits(pattern: re.Pattern[str] | None, value: Any) -> list[re.Match[str]]:
+    if pattern is None:
+        return []
+    texts = value if isinstance(value, list) else [value]
+    return [m for text in texts for m in pattern.finditer(str(text))]
 
 
 def run_step(
@@ -304,18 +355,16 @@ def run_step(
     start = time.perf_counter()
     prompt = load_prompt(project_path(template_path(step.prompt)))
     shared = Shared.load(shared_files)
-    parent_items = {p: kept(_read_items(path)) for p, path in parents.items()}
+    parent_items = {p: kept(read_items(path)) for p, path in parents.items()}
+    for parent, found in parent_items.items():
+        if not found:
+            raise InputError(
+                parents[parent],
+                f"no item was kept, so step {step_id} has nothing to build on (see the "
+                "statuses and reasons in its manifest)",
+            )
     parent_fps = [io.read_json(_manifest_of(parents[p]))["fingerprint"] for p in step.parents]
-    ctx = PlanContext(
-        spec=spec,
-        parents=parent_items,
-        rng=random.Random(derive_seed(seed, "step", step_id)),
-        constitution=shared.constitution,
-        sections=list(shared.sections),
-        styles=shared.styles or {},
-        avoid_names=shared.markers,
-    )
-    items = step.plan(ctx)
+    items = step.plan(plan_context(step_id, spec, parent_items, seed, shared))
     slots = shared.slots()
     # The item id is part of each answer's key: two items that render the same prompt are two
     # samples (at temperature 1 two different answers), not one answer shared.
@@ -333,13 +382,21 @@ def run_step(
     requester.ledger.what = f"{step_owner(step_id)} (step {step_id})"
     mode = generation["api"] if generation["api"] != "auto" else prompt.api
     with tqdm(total=len(requests), desc=step_id, unit="req", mininterval=1.0) as bar:
-        if mode == "batch":
-            answers = requester.batch(step_id, requests, progress=bar)
-        else:
-            answers = requester.direct(requests, progress=bar)
+        try:
+            if mode == "batch":
+                answers = requester.batch(step_id, requests, progress=bar)
+            else:
+                answers = requester.direct(requests, progress=bar)
+        except Exception as exc:
+            # An error the SDK gave up on (bad key, unknown model, a batch gone): its message,
+            # not a traceback. Answers paid so far are cached; a rerun continues.
+            if type(exc).__module__.split(".")[0] != "anthropic":
+                raise
+            raise ApiError(f"{step_owner(step_id)} (step {step_id}): {exc}") from None
+    markers = marker_pattern(list(shared.markers)) if shared.markers else None
     done = []
     for item in items:
-        row = _answer_fields(prompt, step, item, answers.get(item["id"]))
+        row = _answer_fields(prompt, step, item, answers.get(item["id"]), markers)
         row["request"] = keys[item["id"]]
         done.append(row)
     io.write_jsonl(out, done)
@@ -422,7 +479,7 @@ def assemble_dataset(
     every step it needs (``manifests``, step id -> manifest file)."""
     start = time.perf_counter()
     plan = DATASET_PLANS[name]
-    items = {step_id: kept(_read_items(steps[step_id])) for step_id in plan.steps}
+    items = {step_id: kept(read_items(steps[step_id])) for step_id in plan.steps}
     own_seed = derive_seed(seed, "dataset", name)
     records = []
     for index, body in enumerate(plan.build(items)):
